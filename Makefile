@@ -1,0 +1,33 @@
+# Two set-up commands on a fresh machine: `make demo` and `make test` (both build .venv if missing).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The demo and tests run freqtrade offline, from the bundled market snapshot and candles.
+OFFLINE := FREQTRADE_PACK_OFFLINE=1
+
+.PHONY: venv demo test markets benchmark clean
+
+$(STAMP): pyproject.toml hatch_build.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(OFFLINE) $(BIN)/ftpack-demo
+
+test: venv
+	$(BIN)/python -m pytest
+
+# Needs network access to the exchange: re-fetch the market snapshot's pairs.
+markets: venv
+	$(BIN)/ftpack-markets refresh
+
+benchmark: venv
+	$(OFFLINE) $(BIN)/python benchmarks/backtest_speed.py
+
+clean:
+	rm -rf user_data/backtest_results user_data/hyperopt_results user_data/demo .pytest_cache

@@ -1,0 +1,297 @@
+"""``make demo``: backtest every pack strategy offline on the bundled data, beside buy-and-hold.
+
+Each strategy in ``user_data/strategies`` is backtested with freqtrade's own ``Backtesting`` on
+``user_data/config.json`` over one common timerange. The table reports, per strategy: trades,
+total profit %, max drawdown %, Sharpe and Calmar. Drawdown, Sharpe and Calmar come from freqtrade's
+daily *wallet balance* metrics (mark-to-market, open positions included); the buy-and-hold row
+(equal weights in the same pairs, bought at the first candle's open and held, taker fee on entry
+and exit) is measured with the very same freqtrade functions, so every row is computed alike.
+
+Optional per-strategy settings live in ``user_data/demo.json``::
+
+    {"timerange": "20250201-20250831",
+     "strategies": {"MyFreqAIStrategy": {"config": ["user_data/config.freqai.json"],
+                                         "freqaimodel": "EnsembleRegressor",
+                                         "timerange": "20250601-20250831"}}}
+
+The table is printed and written to ``user_data/demo/comparison.md`` and ``comparison.json``.
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+DEFAULT_TIMERANGE = "20250201-20250831"
+USER_DATA = Path("user_data")
+CONFIG = USER_DATA / "config.json"
+SETTINGS = USER_DATA / "demo.json"
+OUTPUT_DIR = USER_DATA / "demo"
+
+
+class DemoError(Exception):
+    """A problem the user can fix, explained in one line."""
+
+
+@dataclass
+class Row:
+    name: str
+    trades: int
+    profit_pct: float
+    max_drawdown_pct: float
+    sharpe: float
+    calmar: float
+    pairs: int
+    start: str
+    end: str
+    seconds: float | None = None
+
+
+# --- buy-and-hold baseline -----------------------------------------------------------------------
+
+
+def buy_and_hold_wallet(closes: pd.DataFrame, opens: pd.Series, balance: float, fee: float):
+    """Mark-to-market wallet of an equal-weight buy-and-hold over the columns of ``closes``.
+
+    ``opens`` holds each pair's open price of the first candle (the purchase price); every pair gets
+    ``balance / n_pairs`` and pays ``fee`` on the purchase. Returns a frame (date, total_quote) and
+    the final balance after selling everything at the last close with ``fee`` again.
+    """
+    allocation = balance / closes.shape[1]
+    units = allocation * (1 - fee) / opens
+    value = (closes * units).sum(axis=1)
+    wallet = pd.DataFrame({"date": closes.index, "total_quote": value.to_numpy()})
+    # The day before the first candle: the untouched starting balance.
+    start = pd.DataFrame({"date": [closes.index[0] - pd.Timedelta(days=1)], "total_quote": [balance]})
+    wallet = pd.concat([start, wallet], ignore_index=True)
+    final_balance = float(value.iloc[-1]) * (1 - fee)
+    wallet.loc[wallet.index[-1], "total_quote"] = final_balance
+    return wallet, final_balance
+
+
+def wallet_metrics(wallet: pd.DataFrame) -> dict[str, float]:
+    """Max drawdown, Sharpe and Calmar from daily balances, exactly as freqtrade reports them."""
+    from freqtrade.data.metrics import (
+        calculate_calmar_from_balance,
+        calculate_max_drawdown_from_balance,
+        calculate_sharpe_from_balance,
+    )
+
+    try:
+        drawdown = calculate_max_drawdown_from_balance(wallet).relative_account_drawdown
+    except ValueError:
+        drawdown = 0.0
+    return {
+        "max_drawdown": float(drawdown),
+        "sharpe": float(calculate_sharpe_from_balance(wallet)),
+        "calmar": float(calculate_calmar_from_balance(wallet)),
+    }
+
+
+def buy_and_hold_row(config: dict, pairs: list[str], timeframe: str, start: str, end: str) -> Row:
+    from freqtrade.configuration import TimeRange
+    from freqtrade.data.history import load_data
+
+    start_ts, end_ts = (int(pd.Timestamp(t, tz="UTC").timestamp()) for t in (start, end))
+    timerange = TimeRange("date", "date", start_ts, end_ts)
+    data = load_data(config["datadir"], timeframe, pairs, timerange=timerange,
+                     data_format=config.get("dataformat_ohlcv", "feather"))
+    missing = [p for p in pairs if p not in data or data[p].empty]
+    if missing:
+        raise DemoError(f"No {timeframe} candles for {', '.join(missing)} in {config['datadir']}.")
+    closes = pd.DataFrame({p: data[p].set_index("date")["close"] for p in pairs}).dropna()
+    opens = pd.Series({p: data[p].set_index("date")["open"].loc[closes.index[0]] for p in pairs})
+    balance = float(config["dry_run_wallet"])
+    fee = float(config.get("fee") or 0.001)
+    wallet, final_balance = buy_and_hold_wallet(closes, opens, balance, fee)
+    metrics = wallet_metrics(wallet)
+    return Row(
+        name="Buy & hold (equal weight)",
+        trades=len(pairs),
+        profit_pct=(final_balance / balance - 1) * 100,
+        max_drawdown_pct=metrics["max_drawdown"] * 100,
+        sharpe=metrics["sharpe"],
+        calmar=metrics["calmar"],
+        pairs=len(pairs),
+        start=str(closes.index[0]),
+        end=str(closes.index[-1]),
+    )
+
+
+# --- strategies ----------------------------------------------------------------------------------
+
+
+def discover_strategies(user_data: Path) -> list[str]:
+    from freqtrade.resolvers import StrategyResolver
+
+    folder = (user_data / "strategies").resolve()
+    found = StrategyResolver.search_all_objects(
+        {"user_data_dir": user_data, "strategy_path": str(folder)}, enum_failed=False
+    )
+    return sorted({s["name"] for s in found if Path(s["location"]).resolve().parent == folder})
+
+
+def load_settings(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise DemoError(f"{path} is not valid JSON ({err}); fix or delete it.") from None
+
+
+def build_config(strategy: str, timerange: str, settings: dict[str, Any]) -> dict[str, Any]:
+    from freqtrade.configuration import Configuration
+    from freqtrade.enums import RunMode
+
+    configs = [str(CONFIG), *settings.get("config", [])]
+    for path in configs:
+        if not Path(path).is_file():
+            raise DemoError(f"Config file {path} not found; run `make demo` from the repo root.")
+    args = {
+        "config": configs,
+        "user_data_dir": str(USER_DATA),
+        "strategy": strategy,
+        "timerange": settings.get("timerange", timerange),
+        "export": "none",
+        "cache": "none",
+    }
+    for key in ("freqaimodel", "strategy_path", "timeframe"):
+        if value := settings.get(key):
+            args[key] = value
+    config = Configuration(args, RunMode.BACKTEST).get_config()
+    quiet_logs()
+    return config
+
+
+def quiet_logs() -> None:
+    """Freqtrade's configuration turns INFO logging on; the demo prints its own progress."""
+    for name in ("freqtrade", "plugins", "numexpr"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def check_data_files(config: dict, timeframe: str) -> None:
+    """Fail early, in one line, when a pair's data file for the strategy timeframe is missing."""
+    datadir = Path(config["datadir"])
+    for pair in config["exchange"]["pair_whitelist"]:
+        name = f"{pair.replace('/', '_')}-{timeframe}.{config.get('dataformat_ohlcv', 'feather')}"
+        if not (datadir / name).is_file():
+            raise DemoError(
+                f"Missing data file {datadir / name} for {pair} {timeframe}. Restore the bundled "
+                f"data (git checkout -- {datadir}) or remove {pair} from the pair_whitelist."
+            )
+
+
+def backtest(config: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    from freqtrade.optimize.backtesting import Backtesting
+
+    started = time.perf_counter()
+    engine = Backtesting(config)
+    check_data_files(config, config["timeframe"])
+    with contextlib.redirect_stdout(io.StringIO()):  # freqtrade's own report tables
+        engine.start()
+    elapsed = time.perf_counter() - started
+    stats = engine.results["strategy"][config["strategy"]]
+    return stats, elapsed
+
+
+def strategy_row(name: str, stats: dict[str, Any], seconds: float) -> Row:
+    wallet = stats.get("wallet_stats") or {}
+    return Row(
+        name=name,
+        trades=int(stats["total_trades"]),
+        profit_pct=float(stats["profit_total"]) * 100,
+        max_drawdown_pct=float(wallet.get("max_drawdown_account", stats["max_drawdown_account"]))
+        * 100,
+        sharpe=float(wallet.get("sharpe", stats["sharpe"])),
+        calmar=float(wallet.get("calmar", stats["calmar"])),
+        pairs=len(stats["pairlist"]),
+        start=stats["backtest_start"],
+        end=stats["backtest_end"],
+        seconds=seconds,
+    )
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def render_markdown(rows: list[Row]) -> str:
+    header = "| Strategy | Trades | Profit % | Max DD % | Sharpe | Calmar | Pairs | Period |"
+    lines = [header, "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r.name} | {r.trades} | {r.profit_pct:.2f} | {r.max_drawdown_pct:.2f} | "
+            f"{r.sharpe:.2f} | {r.calmar:.2f} | {r.pairs} | {r.start[:10]} → {r.end[:10]} |"
+        )
+    lines.append("")
+    lines.append(
+        "Max DD, Sharpe and Calmar: freqtrade's daily wallet-balance metrics (mark-to-market). "
+        "Buy & hold: equal weights in the same pairs, 0.1% taker fee on entry and exit."
+    )
+    return "\n".join(lines)
+
+
+def write_outputs(rows: list[Row], output_dir: Path) -> tuple[Path, Path]:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    md_path, json_path = output_dir / "comparison.md", output_dir / "comparison.json"
+    md_path.write_text(render_markdown(rows) + "\n", encoding="utf-8")
+    json_path.write_text(json.dumps([asdict(r) for r in rows], indent=2), encoding="utf-8")
+    return md_path, json_path
+
+
+def run(strategies: list[str] | None, timerange: str | None) -> list[Row]:
+    settings = load_settings(SETTINGS)
+    timerange = timerange or settings.get("timerange", DEFAULT_TIMERANGE)
+    names = strategies or discover_strategies(USER_DATA)
+    if not names:
+        raise DemoError(f"No strategies found in {USER_DATA / 'strategies'}.")
+    per_strategy = settings.get("strategies", {})
+    rows: list[Row] = []
+    baselines: dict[tuple, Row] = {}
+    for name in names:
+        print(f"backtesting {name} ...", flush=True)
+        config = build_config(name, timerange, per_strategy.get(name, {}))
+        stats, seconds = backtest(config)
+        rows.append(strategy_row(name, stats, seconds))
+        key = (tuple(stats["pairlist"]), stats["timeframe"], stats["backtest_start"],
+               stats["backtest_end"])
+        if key not in baselines:
+            baselines[key] = buy_and_hold_row(config, *[list(key[0]), *key[1:]])
+    for key, row in baselines.items():
+        if len(baselines) > 1:
+            row.name = f"{row.name}, {len(key[0])} pairs {key[1]}"
+        rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ftpack-demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--strategy", nargs="*", help="only these strategies (default: all)")
+    parser.add_argument("--timerange", help=f"default {DEFAULT_TIMERANGE} or demo.json's")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from freqtrade.exceptions import FreqtradeException
+
+    try:
+        rows = run(args.strategy, args.timerange)
+    except (DemoError, FreqtradeException) as err:
+        print(f"ftpack-demo: {err}", file=sys.stderr)
+        return 2
+    print()
+    print(render_markdown(rows))
+    md_path, json_path = write_outputs(rows, OUTPUT_DIR)
+    print(f"\nWritten to {md_path} and {json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
