@@ -15,7 +15,7 @@ from pathlib import Path
 
 import freqtrade
 
-from plugins.demo import DEFAULT_TIMERANGE, backtest, build_config, load_settings, SETTINGS
+from plugins.demo import DEFAULT_TIMERANGE, USER_DATA, backtest, build_config, load_settings
 
 
 SAMPLE_PATH = str(Path(freqtrade.__file__).parent / "templates")
@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
-    demo_settings = load_settings(SETTINGS).get("strategies", {})
+    demo_settings = load_settings(USER_DATA / "demo.json").get("strategies", {})
     print(f"timerange {args.timerange}, median of {args.repeat} runs")
     print(f"{'strategy':<28}{'timeframe':>10}{'seconds':>10}{'Sample s':>10}{'ratio':>8}")
     for name in args.strategy:

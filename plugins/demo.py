@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -33,9 +34,6 @@ import pandas as pd
 
 DEFAULT_TIMERANGE = "20250201-20250831"
 USER_DATA = Path("user_data")
-CONFIG = USER_DATA / "config.json"
-SETTINGS = USER_DATA / "demo.json"
-OUTPUT_DIR = USER_DATA / "demo"
 
 
 class DemoError(Exception):
@@ -149,17 +147,19 @@ def load_settings(path: Path) -> dict[str, Any]:
         raise DemoError(f"{path} is not valid JSON ({err}); fix or delete it.") from None
 
 
-def build_config(strategy: str, timerange: str, settings: dict[str, Any]) -> dict[str, Any]:
+def build_config(
+    strategy: str, timerange: str, settings: dict[str, Any], user_data: Path = USER_DATA
+) -> dict[str, Any]:
     from freqtrade.configuration import Configuration
     from freqtrade.enums import RunMode
 
-    configs = [str(CONFIG), *settings.get("config", [])]
+    configs = [str(user_data / "config.json"), *settings.get("config", [])]
     for path in configs:
         if not Path(path).is_file():
             raise DemoError(f"Config file {path} not found; run `make demo` from the repo root.")
     args = {
         "config": configs,
-        "user_data_dir": str(USER_DATA),
+        "user_data_dir": str(user_data),
         "strategy": strategy,
         "timerange": settings.get("timerange", timerange),
         "export": "none",
@@ -248,18 +248,18 @@ def write_outputs(rows: list[Row], output_dir: Path) -> tuple[Path, Path]:
     return md_path, json_path
 
 
-def run(strategies: list[str] | None, timerange: str | None) -> list[Row]:
-    settings = load_settings(SETTINGS)
+def run(strategies: list[str] | None, timerange: str | None, user_data: Path = USER_DATA):
+    settings = load_settings(user_data / "demo.json")
     timerange = timerange or settings.get("timerange", DEFAULT_TIMERANGE)
-    names = strategies or discover_strategies(USER_DATA)
+    names = strategies or discover_strategies(user_data)
     if not names:
-        raise DemoError(f"No strategies found in {USER_DATA / 'strategies'}.")
+        raise DemoError(f"No strategies found in {user_data / 'strategies'}.")
     per_strategy = settings.get("strategies", {})
     rows: list[Row] = []
     baselines: dict[tuple, Row] = {}
     for name in names:
         print(f"backtesting {name} ...", flush=True)
-        config = build_config(name, timerange, per_strategy.get(name, {}))
+        config = build_config(name, timerange, per_strategy.get(name, {}), user_data)
         stats, seconds = backtest(config)
         rows.append(strategy_row(name, stats, seconds))
         key = (tuple(stats["pairlist"]), stats["timeframe"], stats["backtest_start"],
@@ -277,18 +277,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ftpack-demo", description=__doc__.split("\n")[0])
     parser.add_argument("--strategy", nargs="*", help="only these strategies (default: all)")
     parser.add_argument("--timerange", help=f"default {DEFAULT_TIMERANGE} or demo.json's")
+    parser.add_argument("--userdir", type=Path, default=USER_DATA, help="user_data directory")
     args = parser.parse_args(argv)
+    # The demo is an offline job by definition: bundled markets and candles, no exchange calls.
+    # Must be set before freqtrade's exchange module is imported (the pack hook reads it then).
+    os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from freqtrade.exceptions import FreqtradeException
 
     try:
-        rows = run(args.strategy, args.timerange)
+        rows = run(args.strategy, args.timerange, args.userdir)
     except (DemoError, FreqtradeException) as err:
         print(f"ftpack-demo: {err}", file=sys.stderr)
         return 2
     print()
     print(render_markdown(rows))
-    md_path, json_path = write_outputs(rows, OUTPUT_DIR)
+    md_path, json_path = write_outputs(rows, args.userdir / "demo")
     print(f"\nWritten to {md_path} and {json_path}")
     return 0
 

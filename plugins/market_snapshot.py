@@ -73,9 +73,9 @@ def missing_pairs(markets: dict[str, Any], pairs: list[str]) -> list[str]:
 def check_pairs(markets: dict[str, Any], pairs: list[str], path: Path) -> None:
     if missing := missing_pairs(markets, pairs):
         raise SnapshotError(
-            f"Pair(s) {', '.join(missing)} not in the offline market snapshot {path} "
-            f"(it has {', '.join(sorted(markets))}). Remove them from the pairlist, or run "
-            f"`ftpack-markets refresh --pairs {' '.join(missing)}` while online."
+            f"Pair(s) {', '.join(missing)} not in the offline market snapshot {path}: remove them "
+            f"from the pairlist, or run `ftpack-markets refresh --pairs {' '.join(missing)}` "
+            "while online (`ftpack-markets show` lists the snapshot)."
         )
 
 

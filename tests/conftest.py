@@ -1,6 +1,7 @@
 """Shared test helpers: run stock freqtrade commands offline against the bundled data."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ def pack_strategy_names() -> list[str]:
 def run_freqtrade(*args: str, offline: bool = True, timeout: int = 900, env: dict | None = None):
     """Run the stock freqtrade CLI from the repo root; returns the CompletedProcess."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE")}
+    full_env["COLUMNS"] = "200"  # rich wraps log lines at the console width
     if offline:
         full_env["FREQTRADE_PACK_OFFLINE"] = "1"
     full_env.update(env or {})
@@ -40,12 +42,26 @@ def run_freqtrade(*args: str, offline: bool = True, timeout: int = 900, env: dic
     )
 
 
+LOG_RECORD_START = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - ")
+
+
+def log_records(output: str) -> list[str]:
+    """Output split into log records: rich wraps long messages onto continuation lines."""
+    records: list[str] = []
+    for line in output.splitlines():
+        if LOG_RECORD_START.match(line) or not records or line.startswith("Traceback"):
+            records.append(line)
+        else:
+            records[-1] += " " + line.strip()
+    return [" ".join(record.split()) for record in records]
+
+
 def error_lines(output: str) -> list[str]:
-    """Log lines at ERROR/CRITICAL level, and any traceback header."""
+    """Log records at ERROR/CRITICAL level, and any traceback."""
     return [
-        line
-        for line in output.splitlines()
-        if " - ERROR - " in line or " - CRITICAL - " in line or line.startswith("Traceback")
+        record
+        for record in log_records(output)
+        if " - ERROR - " in record or " - CRITICAL - " in record or record.startswith("Traceback")
     ]
 
 
