@@ -10,12 +10,22 @@ wall time (data load + indicators + simulation) is compared.
 import argparse
 import os
 import statistics
+
+# Offline before freqtrade's exchange module is imported (the pack hook reads it then).
+os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
 import sys
 from pathlib import Path
 
 import freqtrade
 
-from plugins.demo import DEFAULT_TIMERANGE, USER_DATA, backtest, build_config, load_settings
+from plugins.demo import (
+    DEFAULT_TIMERANGE,
+    USER_DATA,
+    backtest,
+    build_config,
+    discover_strategies,
+    load_settings,
+)
 
 
 SAMPLE_PATH = str(Path(freqtrade.__file__).parent / "templates")
@@ -32,15 +42,14 @@ def median_seconds(strategy: str, timerange: str, settings: dict, repeat: int):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--strategy", nargs="+", required=True)
+    parser.add_argument("--strategy", nargs="*", help="default: every pack strategy")
     parser.add_argument("--timerange", default=DEFAULT_TIMERANGE)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
     demo_settings = load_settings(USER_DATA / "demo.json").get("strategies", {})
     print(f"timerange {args.timerange}, median of {args.repeat} runs")
     print(f"{'strategy':<28}{'timeframe':>10}{'seconds':>10}{'Sample s':>10}{'ratio':>8}")
-    for name in args.strategy:
+    for name in args.strategy or discover_strategies(USER_DATA):
         settings = demo_settings.get(name, {})
         ours, timeframe = median_seconds(name, args.timerange, settings, args.repeat)
         sample_settings = {**settings, "strategy_path": SAMPLE_PATH, "timeframe": timeframe}
