@@ -168,15 +168,7 @@ def build_config(
     for key in ("freqaimodel", "strategy_path", "timeframe"):
         if value := settings.get(key):
             args[key] = value
-    config = Configuration(args, RunMode.BACKTEST).get_config()
-    quiet_logs()
-    return config
-
-
-def quiet_logs() -> None:
-    """Freqtrade's configuration turns INFO logging on; the demo prints its own progress."""
-    for name in ("freqtrade", "plugins", "numexpr"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    return Configuration(args, RunMode.BACKTEST).get_config()
 
 
 def check_data_files(config: dict, timeframe: str) -> None:
@@ -282,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     # The demo is an offline job by definition: bundled markets and candles, no exchange calls.
     # Must be set before freqtrade's exchange module is imported (the pack hook reads it then).
     os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Freqtrade's configuration re-enables INFO logging; the demo prints its own progress and
+    # keeps only errors from the libraries.
+    logging.disable(logging.WARNING)
     from freqtrade.exceptions import FreqtradeException
 
     try:

@@ -118,9 +118,6 @@ def _offline_load_async_markets(self, reload: bool = False) -> None:
     except SnapshotError as err:
         raise _operational_error(err) from None
     self._api_async.set_markets(markets)
-    # Bound on the instance: exchange subclasses (e.g. Binance.get_tickers) override the base class.
-    for name, method in INSTANCE_METHODS.items():
-        setattr(self, name, MethodType(method, self))
     logger.info(
         "Offline mode: %d markets from %s, candles and tickers from %s.",
         len(markets), path, self._config.get("datadir"),
@@ -135,5 +132,19 @@ INSTANCE_METHODS = {
 
 
 def install_offline_exchange(exchange_cls) -> None:
-    """Make ``exchange_cls`` load markets from the snapshot (subclasses don't override this)."""
+    """Make every ``exchange_cls`` instance use the snapshot, bundled candles and tickers.
+
+    Market loading is replaced on the class (no exchange subclass overrides it). Candles and tickers
+    are bound on each instance right after construction, because subclasses override some of them
+    (e.g. ``Binance.get_tickers``) and some commands (``test-pairlist``) construct the exchange
+    without loading markets first.
+    """
     exchange_cls._load_async_markets = _offline_load_async_markets
+    original_init = exchange_cls.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        for name, method in INSTANCE_METHODS.items():
+            setattr(self, name, MethodType(method, self))
+
+    exchange_cls.__init__ = __init__
