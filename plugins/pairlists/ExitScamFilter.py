@@ -1,34 +1,47 @@
 """
-Exit-scam pairlist filter: drop pairs that just made an outsized single-candle move.
+Exit-scam pairlist filter: drop pairs that just made an outsized single-candle move or traced a
+pump-and-dump over several candles.
 """
 
 import logging
 import math
 
-from freqtrade.constants import ListPairsWithTimeframes
-from freqtrade.enums import RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.exchange.exchange_types import Tickers
 from freqtrade.plugins.pairlist.IPairList import IPairList, PairlistParameter, SupportsBacktesting
 from freqtrade.util import FtTTLCache
 
-from plugins.candle_checks import largest_recent_move
+from plugins.candle_checks import largest_recent_move, recent_pump_and_dump
+from plugins.pairlist_data import (
+    fetch_candles,
+    is_historical,
+    lookback_parameters,
+    number_parameter,
+)
 
 
 logger = logging.getLogger(__name__)
 
-BACKTEST_MODES = (RunMode.BACKTEST, RunMode.HYPEROPT)
-
 
 class ExitScamFilter(IPairList):
     """
-    Removes pairs whose largest close-to-close move over the last ``lookback_period`` candles of
-    ``lookback_timeframe`` exceeds ``max_candle_change`` (a fraction: 0.2 = 20%). A pump or dump of
-    that size is where "exit scams" and squeezes happen; entering right after one is a gamble.
+    Removes pairs whose recent ``lookback_period`` candles of ``lookback_timeframe`` show
 
-    In backtesting and hyperopt the filter passes every pair: it only sees today's candles, which
-    would leak the future into a past backtest. Strategies apply the same check per candle
-    (``plugins.candle_checks.rolling_max_move``) for an honest backtest.
+    - a single close-to-close move above ``max_candle_change`` (a fraction: 0.2 = 20%), or
+    - a pump-and-dump shape: a run-up of at least ``pump_dump_rise`` from the lowest earlier
+      close into a peak, followed by a fall of at least ``pump_dump_fall`` below that peak
+      (``plugins.candle_checks.recent_pump_and_dump``). This catches a pump spread over several
+      candles that no single candle exceeds. ``pump_dump_rise: 0`` disables this rule.
+
+    A pair with fewer than ``lookback_period`` + 1 candles cannot be checked and is removed
+    (maturity; use AgeFilter for a longer listing-age rule).
+
+    In backtesting, hyperopt and lookahead/recursive analysis the filter passes every pair
+    (``SupportsBacktesting.NO_ACTION``): it would only see today's candles, which would leak the
+    future into a past backtest, and a check frozen at the backtest start would exclude a pair
+    for months over a spike that a live bot forgets after ``lookback_period`` candles. Strategies
+    apply the same checks per candle, causally, for an honest backtest
+    (``plugins.candle_checks.rolling_max_move`` / ``rolling_pump_and_dump``).
     """
 
     supports_backtesting = SupportsBacktesting.NO_ACTION
@@ -49,20 +62,39 @@ class ExitScamFilter(IPairList):
                 f"{self.name}: max_candle_change must be a number > 0 (a fraction, 0.2 = 20%), "
                 f"got {self._max_change!r}. Fix it in the pairlists section of your config."
             )
+        self._pump_rise = number_parameter(
+            self._pairlistconfig, "pump_dump_rise", 0.3, minimum=0, owner=self.name
+        )
+        self._pump_fall = number_parameter(
+            self._pairlistconfig, "pump_dump_fall", 0.2, minimum=0, maximum=0.99, owner=self.name
+        )
+        if self._pump_rise > 0 and self._pump_fall == 0:
+            raise OperationalException(
+                f"{self.name}: pump_dump_fall must be > 0 when pump_dump_rise is set "
+                "(set pump_dump_rise to 0 to disable the pump-and-dump rule)."
+            )
+        if self._pump_rise > 0 and self._lookback_period < 2:
+            raise OperationalException(
+                f"{self.name}: the pump-and-dump rule needs lookback_period >= 2 candles."
+            )
         self._refresh_period = self._pairlistconfig.get("refresh_period", 1800)
         self._pair_cache: FtTTLCache = FtTTLCache(maxsize=1000, ttl=self._refresh_period)
-        self._def_candletype = self._config["candle_type_def"]
 
     def short_desc(self) -> str:
+        shape = (
+            f" or a pump of {self._pump_rise:.0%} then a dump of {self._pump_fall:.0%}"
+            if self._pump_rise > 0
+            else ""
+        )
         return (
             f"{self.name} - Removing pairs with a single-candle move above "
-            f"{self._max_change:.0%} in the last {self._lookback_period} x "
+            f"{self._max_change:.0%}{shape} in the last {self._lookback_period} x "
             f"{self._lookback_timeframe} candles."
         )
 
     @staticmethod
     def description() -> str:
-        return "Drop pairs with a recent pump or dump candle (exit-scam filter)."
+        return "Drop pairs with a recent pump or dump candle or pump-and-dump (exit-scam filter)."
 
     @staticmethod
     def available_parameters() -> dict[str, PairlistParameter]:
@@ -73,50 +105,49 @@ class ExitScamFilter(IPairList):
                 "description": "Max single-candle move",
                 "help": "Largest allowed close-to-close move of one candle (0.2 = 20%).",
             },
-            "lookback_timeframe": {
-                "type": "string",
-                "default": "1h",
-                "description": "Lookback timeframe",
-                "help": "Timeframe of the candles that are checked.",
-            },
-            "lookback_period": {
+            "pump_dump_rise": {
                 "type": "number",
-                "default": 48,
-                "description": "Lookback candles",
-                "help": "Number of recent candles that are checked.",
+                "default": 0.3,
+                "description": "Pump size",
+                "help": "Run-up into a peak (0.3 = +30%) that, followed by a dump of "
+                "pump_dump_fall, removes the pair. 0 disables the pump-and-dump rule.",
             },
+            "pump_dump_fall": {
+                "type": "number",
+                "default": 0.2,
+                "description": "Dump size",
+                "help": "Fall below that peak (0.2 = -20%) completing the pump-and-dump.",
+            },
+            **lookback_parameters(48, "that are checked"),
             **IPairList.refresh_period_parameter(),
         }
 
     def filter_pairlist(self, pairlist: list[str], tickers: Tickers) -> list[str]:
-        if self._config.get("runmode") in BACKTEST_MODES:
+        if is_historical(self._config):
             return pairlist
-        needed: ListPairsWithTimeframes = [
-            (p, self._lookback_timeframe, self._def_candletype)
-            for p in pairlist
-            if p not in self._pair_cache
-        ]
-        candles = self._exchange.refresh_ohlcv_with_cache(
-            needed, lookback_period=self._lookback_period
+        needed = [p for p in pairlist if p not in self._pair_cache]
+        candles = fetch_candles(
+            self._exchange, self._config, needed, self._lookback_timeframe, self._lookback_period
         )
-        kept = []
-        for pair in pairlist:
-            move = self._largest_move(pair, candles)
-            if self._is_acceptable(pair, move):
-                kept.append(pair)
-        return kept
+        return [pair for pair in pairlist if self._is_acceptable(pair, self._check(pair, candles))]
 
-    def _largest_move(self, pair: str, candles: dict) -> float:
+    def _check(self, pair: str, candles: dict) -> tuple[float, bool]:
+        """(largest single-candle move, pump-and-dump shape found) for ``pair``, cached."""
         if (cached := self._pair_cache.get(pair)) is not None:
             return cached
-        pair_candles = candles.get((pair, self._lookback_timeframe, self._def_candletype))
+        pair_candles = candles.get(pair)
         if pair_candles is None or pair_candles.empty:
-            return math.nan
-        move = largest_recent_move(pair_candles["close"], self._lookback_period)
-        self._pair_cache[pair] = move
-        return move
+            return math.nan, False
+        close = pair_candles["close"]
+        move = largest_recent_move(close, self._lookback_period)
+        shape = self._pump_rise > 0 and recent_pump_and_dump(
+            close, self._lookback_period, self._pump_rise, self._pump_fall
+        )
+        self._pair_cache[pair] = (move, shape)
+        return move, shape
 
-    def _is_acceptable(self, pair: str, move: float) -> bool:
+    def _is_acceptable(self, pair: str, check: tuple[float, bool]) -> bool:
+        move, shape = check
         if math.isnan(move):
             self.log_once(
                 f"Removed {pair} from whitelist: fewer than {self._lookback_period + 1} "
@@ -129,6 +160,14 @@ class ExitScamFilter(IPairList):
                 f"Removed {pair} from whitelist: a {move:.1%} single-candle move in the last "
                 f"{self._lookback_period} x {self._lookback_timeframe} candles exceeds "
                 f"{self._max_change:.0%}.",
+                logger.info,
+            )
+            return False
+        if shape:
+            self.log_once(
+                f"Removed {pair} from whitelist: pump-and-dump in the last "
+                f"{self._lookback_period} x {self._lookback_timeframe} candles (a rise of >= "
+                f"{self._pump_rise:.0%} into a peak, then a fall of >= {self._pump_fall:.0%}).",
                 logger.info,
             )
             return False

@@ -1,0 +1,238 @@
+"""
+Regime scanner pairlist: keep the top-N pairs by trend/regime confidence among liquid pairs.
+
+First in the chain it generates the list from every active market quoted in the stake currency;
+later in the chain it re-ranks and trims the incoming list. The scoring is ``plugins.scanner``.
+"""
+
+import logging
+
+import pandas as pd
+
+from freqtrade.exceptions import OperationalException
+from freqtrade.exchange import timeframe_to_minutes
+from freqtrade.exchange.exchange_types import Tickers
+from freqtrade.plugins.pairlist.IPairList import IPairList, PairlistParameter, SupportsBacktesting
+from freqtrade.util import FtTTLCache
+
+from plugins.pairlist_data import (
+    fetch_candles,
+    historical_cutoff,
+    is_historical,
+    lookback_parameters,
+    number_parameter,
+)
+from plugins.regime import BULL_TREND, REGIMES, regime_startup_candles
+from plugins.scanner import DIRECTIONS, METHODS, scan
+
+
+logger = logging.getLogger(__name__)
+
+
+class RegimeScanner(IPairList):
+    """
+    Ranks pairs by how steadily they trend (or by the pack's regime confidence) over the last
+    ``lookback_period`` x ``lookback_timeframe`` candles and keeps the best ``number_assets``:
+
+    - dropped: not enough valid candles (maturity), 24h quote volume below ``min_volume_usdt``,
+      confidence below ``min_score`` (all logged once per refresh with the reason);
+    - score = confidence, optionally blended with the volume percentile (``volume_weight``);
+    - refreshed every ``refresh_period`` seconds (result cached in between; candles come from
+      freqtrade's per-candle cache ``refresh_ohlcv_with_cache``).
+
+    Live/dry-run as generator: tickers pre-filter the markets by 24h quoteVolume before any candle
+    is downloaded (so ``needstickers`` is True only then). The volume rule itself is applied on
+    candles, identically in every mode.
+
+    Backtesting/hyperopt (and lookahead/recursive analysis): ranks on the candles that closed
+    before the backtest's first candle (``plugins.pairlist_data``), never on today's data, so it
+    is causal (``SupportsBacktesting.YES``); the choice is then fixed for the whole backtest,
+    like StaticPairList. It does not re-scan every ``refresh_period`` inside a backtest.
+    """
+
+    is_pairlist_generator = True
+    supports_backtesting = SupportsBacktesting.YES
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pairlistconfig.setdefault("lookback_timeframe", "1h")
+        self._pairlistconfig.setdefault("lookback_period", 168)
+        self._init_lookback_config(required=True)
+        name = self.name
+        self._number_assets = number_parameter(
+            self._pairlistconfig, "number_assets", 20, minimum=1, integer=True, owner=name
+        )
+        self._min_score = number_parameter(
+            self._pairlistconfig, "min_score", 0.65, minimum=0, maximum=1, owner=name
+        )
+        self._min_volume = number_parameter(
+            self._pairlistconfig, "min_volume_usdt", 5_000_000, minimum=0, owner=name
+        )
+        self._volume_weight = number_parameter(
+            self._pairlistconfig, "volume_weight", 0.0, minimum=0, maximum=1, owner=name
+        )
+        self._refresh_period = number_parameter(
+            self._pairlistconfig, "refresh_period", 1800, minimum=0, integer=True, owner=name
+        )
+        self._method = self._pairlistconfig.get("score_method", "trend")
+        if self._method not in METHODS:
+            raise OperationalException(
+                f"{name}: score_method must be one of {list(METHODS)}, got {self._method!r}."
+            )
+        self._direction = self._pairlistconfig.get("direction", "up")
+        if self._direction not in DIRECTIONS:
+            raise OperationalException(
+                f"{name}: direction must be one of {list(DIRECTIONS)}, got {self._direction!r}."
+            )
+        self._regimes = self._pairlistconfig.get("regimes", [BULL_TREND])
+        if not isinstance(self._regimes, list) or not set(self._regimes) <= set(REGIMES):
+            raise OperationalException(
+                f"{name}: regimes must be a list of regime names from {list(REGIMES)}, "
+                f"got {self._regimes!r}."
+            )
+        if self._method == "regime" and self._lookback_period < regime_startup_candles():
+            raise OperationalException(
+                f"{name}: score_method 'regime' needs lookback_period >= "
+                f"{regime_startup_candles()} candles (the regime detector's warm-up), "
+                f"got {self._lookback_period}."
+            )
+        tf_minutes = timeframe_to_minutes(self._lookback_timeframe)
+        self._volume_candles = max(1, 1440 // tf_minutes)
+        if self._lookback_period + 1 < self._volume_candles or self._lookback_period < 2:
+            raise OperationalException(
+                f"{name}: lookback_period {self._lookback_period} x {self._lookback_timeframe} "
+                f"must cover at least 24 hours ({self._volume_candles - 1} candles) and 2 candles."
+            )
+        self._stake_currency = self._config["stake_currency"]
+        self._pair_cache: FtTTLCache = FtTTLCache(maxsize=100, ttl=self._refresh_period)
+        if is_historical(self._config):
+            cutoff = historical_cutoff(self._config, name)
+            logger.info(
+                f"{name}: backtest mode - ranking pairs on the {self._lookback_period} x "
+                f"{self._lookback_timeframe} candles closed before {cutoff:%Y-%m-%d %H:%M} "
+                "(the backtest start); the list stays fixed for the whole backtest."
+            )
+
+    @property
+    def needstickers(self) -> bool:
+        """Only as live generator: tickers pre-filter markets by volume before candles load."""
+        return self._pairlist_pos == 0 and not is_historical(self._config)
+
+    def short_desc(self) -> str:
+        return (
+            f"{self.name} - top {self._number_assets} pairs by {self._method} confidence "
+            f">= {self._min_score} over {self._lookback_period} x {self._lookback_timeframe} "
+            f"candles, 24h volume >= {self._min_volume:,.0f} {self._stake_currency}."
+        )
+
+    @staticmethod
+    def description() -> str:
+        return "Market scanner: top-N liquid pairs by trend / regime confidence from candles."
+
+    @staticmethod
+    def available_parameters() -> dict[str, PairlistParameter]:
+        return {
+            "number_assets": {
+                "type": "number",
+                "default": 20,
+                "description": "Number of assets",
+                "help": "Keep at most this many pairs (the best scores).",
+            },
+            "min_score": {
+                "type": "number",
+                "default": 0.65,
+                "description": "Minimum confidence",
+                "help": "Drop pairs whose trend/regime confidence (0..1) is below this.",
+            },
+            "min_volume_usdt": {
+                "type": "number",
+                "default": 5_000_000,
+                "description": "Minimum 24h volume",
+                "help": "Drop pairs whose last-24h quote volume (close x volume) is below this.",
+            },
+            "score_method": {
+                "type": "option",
+                "default": "trend",
+                "options": list(METHODS),
+                "description": "Score method",
+                "help": "trend: R^2 of a log-price line fit (fast, vectorized). "
+                "regime: confidence of plugins.regime.detect_regime on the last candle.",
+            },
+            "direction": {
+                "type": "option",
+                "default": "up",
+                "options": list(DIRECTIONS),
+                "description": "Trend direction",
+                "help": "trend method: 'up' scores rising pairs only (spot), 'any' both ways.",
+            },
+            "regimes": {
+                "type": "list",
+                "default": [BULL_TREND],
+                "description": "Accepted regimes",
+                "help": "regime method: regimes whose confidence counts (others score 0).",
+            },
+            "volume_weight": {
+                "type": "number",
+                "default": 0.0,
+                "description": "Volume weight",
+                "help": "Ranking score = (1-w) x confidence + w x volume percentile (0..1).",
+            },
+            **lookback_parameters(168, "that are scored (must cover 24 hours)"),
+            **IPairList.refresh_period_parameter(),
+        }
+
+    def gen_pairlist(self, tickers: Tickers) -> list[str]:
+        cached = self._pair_cache.get("generated")
+        if cached is not None:
+            return cached.copy()
+        markets = self._exchange.get_markets(
+            quote_currencies=[self._stake_currency], tradable_only=True, active_only=True
+        )
+        candidates = self.verify_blacklist(list(markets), logger.info)
+        if tickers:
+            candidates = [
+                p for p in candidates
+                if (tickers.get(p) or {}).get("quoteVolume") is not None
+                and tickers[p]["quoteVolume"] >= self._min_volume
+            ]
+        pairlist = self.filter_pairlist(candidates, tickers)
+        self._pair_cache["generated"] = pairlist.copy()
+        return pairlist
+
+    def filter_pairlist(self, pairlist: list[str], tickers: Tickers) -> list[str]:
+        key = ("filtered", tuple(pairlist))
+        cached = self._pair_cache.get(key)
+        if cached is not None:
+            return cached.copy()
+        ranking = self.rank(pairlist)
+        # Backtests silence pairlist logs; the one-shot choice there is worth showing.
+        force = is_historical(self._config)
+        for pair, row in ranking[ranking["reason"].notna()].iterrows():
+            self.log_once(f"Removed {pair} from whitelist: {row['reason']}.", logger.info, force)
+        kept = ranking.index[ranking["reason"].isna()].tolist()
+        self.log_once(
+            f"{self.name} kept {len(kept)} of {len(pairlist)} pairs: "
+            + ", ".join(f"{p} ({ranking.at[p, 'score']:.2f})" for p in kept),
+            logger.info,
+            force,
+        )
+        self._pair_cache[key] = kept.copy()
+        return kept
+
+    def rank(self, pairlist: list[str]) -> pd.DataFrame:
+        """The scanner's table for ``pairlist`` (see ``plugins.scanner.rank_pairs``)."""
+        frames = fetch_candles(
+            self._exchange, self._config, pairlist, self._lookback_timeframe, self._lookback_period
+        )
+        return scan(
+            frames,
+            window=self._lookback_period + 1,
+            volume_candles=self._volume_candles,
+            min_score=self._min_score,
+            min_volume=self._min_volume,
+            number_assets=self._number_assets,
+            volume_weight=self._volume_weight,
+            method=self._method,
+            direction=self._direction,
+            accepted_regimes=self._regimes,
+        )
