@@ -15,7 +15,14 @@ environment where the pack is installed. It does nothing until freqtrade itself 
    password or JWT secret are empty or placeholders (``plugins/api_guard.py``); stock freqtrade only
    warns. The committed config holds no secrets; they come from ``FREQTRADE__API_SERVER__*``.
 
-3. **Offline markets (opt-in).** With ``FREQTRADE_PACK_OFFLINE=1`` in the environment, the
+3. **Entry-time market protections (always on, inert without them).** Freqtrade evaluates
+   protections only after a trade closes, and never gives them candles. After
+   ``StrategyResolver.load_strategy``, the strategy's ``confirm_trade_entry`` is wrapped so the
+   pack's market guards (RegimeGuard, CorrelationGuard) run right before each entry on candles
+   from freqtrade's DataProvider (``plugins/market_context.py``). With no such guard configured
+   it only forwards to the strategy's own method.
+
+4. **Offline markets (opt-in).** With ``FREQTRADE_PACK_OFFLINE=1`` in the environment, the
    exchange reads markets from the bundled snapshot and candles/tickers from the bundled data
    (see ``plugins/offline.py``) instead of calling the exchange API. Without it, all is stock.
 
@@ -104,12 +111,29 @@ def _patch_webserver(module: ModuleType) -> None:
     module.ApiServer.__init__ = __init__
 
 
+def _patch_strategy_resolver(module: ModuleType) -> None:
+    original = module.StrategyResolver.load_strategy
+    if getattr(original, "_pack_entry_check", False):
+        return
+
+    def load_strategy(config=None):
+        from plugins.market_context import install_entry_check
+
+        strategy = original(config)
+        install_entry_check(strategy)  # market protections are checked before each entry
+        return strategy
+
+    load_strategy._pack_entry_check = True
+    module.StrategyResolver.load_strategy = staticmethod(load_strategy)
+
+
 PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "freqtrade.constants": _patch_constants,
     "freqtrade.resolvers.pairlist_resolver": _patch_pairlist_resolver,
     "freqtrade.resolvers.protection_resolver": _patch_protection_resolver,
     "freqtrade.exchange.exchange": _patch_exchange,
     "freqtrade.rpc.api_server.webserver": _patch_webserver,
+    "freqtrade.resolvers.strategy_resolver": _patch_strategy_resolver,
 }
 
 

@@ -1,9 +1,9 @@
 """
-Drawdown guard: halt all new entries while realised equity is too far below its peak.
+Drawdown guard: halt new entries on a deep drawdown from peak equity, a bad UTC day, a loss streak.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from freqtrade.constants import Config, LongShort
@@ -11,20 +11,34 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.persistence import Trade
 from freqtrade.plugins.protections import IProtection, ProtectionReturn
 
-from plugins.risk import drawdown_from_peak
-
+from plugins.risk import (
+    daily_loss_fraction,
+    drawdown_from_peak,
+    loss_streak,
+    next_utc_day,
+    utc_day_start,
+)
 
 logger = logging.getLogger(__name__)
 
 
 class DrawdownGuard(IProtection):
     """
-    Locks all pairs for ``stop_duration`` (or ``stop_duration_candles``) once realised equity
-    (starting balance + closed-trade profits, in close order) is ``max_drawdown`` or more below its
-    all-time peak. Unlike freqtrade's MaxDrawdown, which looks at a rolling window of trades, the
-    peak here is the equity high-water mark since the first trade.
+    Global halts from realised equity (starting balance + closed-trade profits, in close order).
+    Each rule is checked whenever freqtrade evaluates protections (after every closed trade):
 
-    Parameters: ``max_drawdown`` (fraction, 0 < x < 1, default 0.2).
+    * ``max_drawdown`` (fraction, 0 < x < 1, default 0.2): equity is that far below its all-time
+      peak -> lock for ``stop_duration`` / ``stop_duration_candles`` / ``unlock_at`` after the last
+      closed trade. Unlike freqtrade's MaxDrawdown (a rolling window of trades) the peak is the
+      high-water mark since the first trade.
+    * ``max_daily_loss`` (fraction, 0 < x < 1, default off): the net realised loss of trades
+      closed in the current UTC day is at least that fraction of the day's starting balance
+      (starting balance + profits closed before 00:00 UTC) -> lock until the next 00:00 UTC.
+    * ``max_loss_streak`` (integer >= 1, default off): the last that many closed trades all lost
+      -> lock for ``streak_stop_duration`` minutes (default: ``stop_duration``) after the last one.
+      A further loss while the streak lasts locks again; a winning trade resets the streak.
+
+    Freqtrade's CooldownPeriod, StoplossGuard, MaxDrawdown and LowProfitPairs cover the rest.
     """
 
     has_global_stop: bool = True
@@ -33,30 +47,56 @@ class DrawdownGuard(IProtection):
     def __init__(self, config: Config, protection_config: dict[str, Any]) -> None:
         super().__init__(config, protection_config)
         self._max_drawdown = protection_config.get("max_drawdown", 0.2)
-        if (
-            isinstance(self._max_drawdown, bool)
-            or not isinstance(self._max_drawdown, int | float)
-            or not 0 < self._max_drawdown < 1
-        ):
+        self._max_daily_loss = protection_config.get("max_daily_loss")
+        self._max_loss_streak = protection_config.get("max_loss_streak")
+        self._streak_stop_duration = protection_config.get(
+            "streak_stop_duration", self._stop_duration or 60
+        )
+        self._validate()
+
+    def _fraction(self, name: str, value: Any, optional: bool) -> None:
+        if optional and value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
             raise OperationalException(
-                f"{self.name}: max_drawdown must be a fraction between 0 and 1 (0.2 = 20%), "
-                f"got {self._max_drawdown!r}. Fix it in the strategy's protections."
+                f"{self.name}: {name} must be a fraction between 0 and 1 (0.2 = 20%)"
+                f"{' or null to disable it' if optional else ''}, got {value!r}. "
+                "Fix it in the strategy's protections."
             )
 
-    def short_desc(self) -> str:
-        return (
-            f"{self.name} - Stop trading when realised equity is {self._max_drawdown:.0%} "
-            f"below its peak, locking {self.unlock_reason_time_element}."
-        )
+    def _validate(self) -> None:
+        self._fraction("max_drawdown", self._max_drawdown, optional=False)
+        self._fraction("max_daily_loss", self._max_daily_loss, optional=True)
+        for name, value in (
+            ("max_loss_streak", self._max_loss_streak),
+            ("streak_stop_duration", self._streak_stop_duration),
+        ):
+            if name == "max_loss_streak" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise OperationalException(
+                    f"{self.name}: {name} must be an integer >= 1"
+                    f"{' (minutes)' if name == 'streak_stop_duration' else ' or null'}, "
+                    f"got {value!r}. Fix it in the strategy's protections."
+                )
 
-    def global_stop(
-        self, date_now: datetime, side: LongShort, starting_balance: float
+    def short_desc(self) -> str:
+        rules = [
+            f"realised equity is {self._max_drawdown:.0%} below its peak "
+            f"(locking {self.unlock_reason_time_element})"
+        ]
+        if self._max_daily_loss is not None:
+            rules.append(f"the UTC day lost {self._max_daily_loss:.0%} (locking until 00:00 UTC)")
+        if self._max_loss_streak is not None:
+            rules.append(
+                f"{self._max_loss_streak} trades in a row lost "
+                f"(locking for {self._streak_stop_duration} minutes)"
+            )
+        return f"{self.name} - Stop trading when " + "; or when ".join(rules) + "."
+
+    def _drawdown_lock(
+        self, trades: list, date_now: datetime, starting_balance: float
     ) -> ProtectionReturn | None:
-        trades = sorted(
-            Trade.get_trades_proxy(is_open=False), key=lambda t: t.close_date_utc
-        )
-        if not trades:
-            return None
         drawdown = drawdown_from_peak([t.close_profit_abs or 0.0 for t in trades], starting_balance)
         if drawdown < self._max_drawdown:
             return None
@@ -64,16 +104,65 @@ class DrawdownGuard(IProtection):
         if until <= date_now:
             # The halt after the last closing trade is over; the next closed trade re-checks.
             return None
-        self.log_once(
-            f"Trading stopped: realised drawdown {drawdown:.1%} from peak equity "
-            f">= {self._max_drawdown:.0%}.",
-            logger.info,
-        )
         return ProtectionReturn(
             lock=True,
             until=until,
             reason=f"Drawdown {drawdown:.1%} from peak equity >= {self._max_drawdown:.0%}",
         )
+
+    def _daily_lock(
+        self, trades: list, date_now: datetime, starting_balance: float
+    ) -> ProtectionReturn | None:
+        if self._max_daily_loss is None:
+            return None
+        day_start = utc_day_start(date_now)
+        before = [t.close_profit_abs or 0.0 for t in trades if t.close_date_utc < day_start]
+        today = [t.close_profit_abs or 0.0 for t in trades if t.close_date_utc >= day_start]
+        if not today:
+            return None
+        loss = daily_loss_fraction(before, today, starting_balance)
+        if loss < self._max_daily_loss:
+            return None
+        # PairLocks rounds a lock's end up to the next candle start: 1 s before midnight -> 00:00.
+        return ProtectionReturn(
+            lock=True,
+            until=next_utc_day(date_now) - timedelta(seconds=1),
+            reason=f"Daily realised loss {loss:.1%} >= {self._max_daily_loss:.0%} (UTC day)",
+        )
+
+    def _streak_lock(self, trades: list, date_now: datetime) -> ProtectionReturn | None:
+        if self._max_loss_streak is None:
+            return None
+        streak = loss_streak([t.close_profit_abs or 0.0 for t in trades])
+        if streak < self._max_loss_streak:
+            return None
+        until = trades[-1].close_date_utc + timedelta(minutes=self._streak_stop_duration)
+        if until <= date_now:
+            return None
+        return ProtectionReturn(lock=True, until=until, reason=f"{streak} losing trades in a row")
+
+    def global_stop(
+        self, date_now: datetime, side: LongShort, starting_balance: float
+    ) -> ProtectionReturn | None:
+        trades = sorted(Trade.get_trades_proxy(is_open=False), key=lambda t: t.close_date_utc)
+        if not trades:
+            return None
+        candidates = [self._streak_lock(trades, date_now)]
+        if starting_balance > 0:
+            candidates += [
+                self._drawdown_lock(trades, date_now, starting_balance),
+                self._daily_lock(trades, date_now, starting_balance),
+            ]
+        else:
+            self.log_once(
+                f"{self.name}: no starting balance, equity rules skipped.", logger.warning
+            )
+        locks = [lock for lock in candidates if lock is not None]
+        if not locks:
+            return None
+        lock = max(locks, key=lambda r: r.until)
+        self.log_once(f"Trading stopped: {lock.reason}.", logger.info)
+        return lock
 
     def stop_per_pair(
         self, pair: str, date_now: datetime, side: LongShort, starting_balance: float
