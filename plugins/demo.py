@@ -10,7 +10,7 @@ and exit) is measured with the very same freqtrade functions, so every row is co
 Optional per-strategy settings live in ``user_data/demo.json``::
 
     {"timerange": "20250201-20250831",
-     "strategies": {"MyFreqAIStrategy": {"config": ["user_data/config.freqai.json"],
+     "strategies": {"MyFreqAIStrategy": {"config": ["config.freqai.json"],
                                          "freqaimodel": "EnsembleRegressor",
                                          "timerange": "20250601-20250831"}}}
 
@@ -153,7 +153,8 @@ def build_config(
     from freqtrade.configuration import Configuration
     from freqtrade.enums import RunMode
 
-    configs = [str(user_data / "config.json"), *settings.get("config", [])]
+    # Extra config files in demo.json are named relative to the user_data directory.
+    configs = [str(user_data / name) for name in ["config.json", *settings.get("config", [])]]
     for path in configs:
         if not Path(path).is_file():
             raise DemoError(f"Config file {path} not found; run `make demo` from the repo root.")
