@@ -1,0 +1,42 @@
+"""Common frame of the pack's 1h ATR-managed strategies (RsiMeanReversion, EmaBbTrend, ...).
+
+``AtrManagedStrategy`` = ``StagedExitsMixin`` (ATR sizing + hard stop / TP1 / break-even / trailing
+/ TP2, see ``plugins.staged_exits``) + ``HigherTimeframeTrendMixin`` (4h/1d trend votes and the
+weighted ``trend_score`` / ``htf_score``, see ``plugins.trend_mixin``) on a 1h, spot, long-only
+``IStrategy``: exits come from the strategy's signals and the staged plan, never from ROI; the
+-25% static stop is only a last resort behind the ATR stop. A subclass writes its trading plan:
+indicators (calling ``self.add_atr`` and ``self.add_trend_scores``), entry and exit signals.
+
+Freqtrade lists only classes defined in a strategy file, so this abstract base is never listed.
+"""
+
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import IntParameter, IStrategy
+
+from plugins.pack_protections import configured_protections
+from plugins.staged_exits import StagedExitsMixin
+from plugins.trend_mixin import HigherTimeframeTrendMixin
+
+
+class AtrManagedStrategy(StagedExitsMixin, HigherTimeframeTrendMixin, IStrategy):
+    INTERFACE_VERSION = 3
+
+    timeframe = "1h"
+    can_short = False
+    minimal_roi = {"0": 100}
+    stoploss = -0.25
+    process_only_new_candles = True
+
+    atr_period = IntParameter(7, 28, default=14, space="buy", optimize=False)
+
+    @property
+    def protections(self):
+        default = {"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24}
+        return configured_protections(self.config, [default])
+
+    def add_atr(self, dataframe: DataFrame) -> DataFrame:
+        """The ``atr`` column the sizing and exit hooks read (TA-Lib Wilder ATR)."""
+        dataframe["atr"] = ta.ATR(dataframe, timeperiod=self.atr_period.value)
+        return dataframe

@@ -1,0 +1,74 @@
+"""Position sizing: risk a fixed share of equity between entry and an ATR stop (seed 004).
+
+    units = equity x risk_fraction / stop_distance        (stop_distance = atr_multiple x ATR)
+    stake = units x entry_price, capped at max_share x equity and at the exchange/wallet maximum
+
+So a trade stopped out at its stop loses ``risk_fraction`` of equity (before fees and slippage),
+whatever the pair's volatility: volatile pairs get smaller stakes, quiet pairs larger ones, up to
+the cap. Pure arithmetic, used by ``plugins.staged_exits.AtrSizingMixin.custom_stake_amount`` and
+importable by any strategy that sizes on a stop distance.
+"""
+
+import math
+
+
+def _check_fraction(name: str, value: float, upper: float = 1.0) -> None:
+    if not (isinstance(value, (int, float)) and 0.0 < value <= upper):
+        raise ValueError(f"{name} must be in (0, {upper}], got {value!r}")
+
+
+def atr_stop_distance(atr: float, atr_multiple: float) -> float:
+    """Price distance from entry to an ATR stop: ``atr_multiple x atr`` (NaN if ATR is unusable)."""
+    if not atr_multiple > 0:
+        raise ValueError(f"atr_multiple must be > 0, got {atr_multiple!r}")
+    if atr is None or not math.isfinite(atr) or atr <= 0:
+        return float("nan")
+    return atr_multiple * atr
+
+
+def risk_stake(
+    equity: float,
+    risk_fraction: float,
+    entry_price: float,
+    stop_distance: float,
+    max_share: float,
+    min_stake: float | None = None,
+    max_stake: float | None = None,
+) -> float:
+    """Stake (in quote currency) that loses ``risk_fraction`` of ``equity`` if the stop is hit.
+
+    ``stop_distance`` is in price units (entry minus stop for a long). The stake is capped at
+    ``max_share x equity`` and at ``max_stake`` (freqtrade's available balance / exchange limit).
+    Returns 0.0 - meaning "do not trade" - when the market data is unusable (non-finite or
+    non-positive price, stop distance or equity) or when the risk-sized stake is below
+    ``min_stake``: rounding it up to the exchange minimum would risk more than allowed.
+
+    Raises ValueError for invalid settings (risk_fraction or max_share outside (0, 1]).
+    """
+    _check_fraction("risk_fraction", risk_fraction)
+    _check_fraction("max_share", max_share)
+    values = (equity, entry_price, stop_distance)
+    if not all(v is not None and math.isfinite(v) and v > 0 for v in values):
+        return 0.0
+    stake = equity * risk_fraction / stop_distance * entry_price
+    stake = min(stake, equity * max_share)
+    if max_stake is not None:
+        stake = min(stake, max_stake)
+    if min_stake is not None and stake < min_stake:
+        return 0.0
+    return stake
+
+
+def atr_risk_stake(
+    equity: float,
+    risk_fraction: float,
+    entry_price: float,
+    atr: float,
+    atr_multiple: float,
+    max_share: float,
+    min_stake: float | None = None,
+    max_stake: float | None = None,
+) -> float:
+    """``risk_stake`` with the stop ``atr_multiple x atr`` from ``entry_price`` (seed: 2 x ATR)."""
+    distance = atr_stop_distance(atr, atr_multiple)
+    return risk_stake(equity, risk_fraction, entry_price, distance, max_share, min_stake, max_stake)

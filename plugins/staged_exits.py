@@ -1,0 +1,181 @@
+"""Freqtrade-hook wiring of the ATR blocks: ``AtrSizingMixin`` (stake), ``StagedExitsMixin`` (exits).
+
+Use them in front of ``IStrategy`` and provide an ATR column (default name ``"atr"``) on the
+strategy timeframe::
+
+    class MyStrategy(StagedExitsMixin, IStrategy):      # StagedExitsMixin includes the sizing
+        def populate_indicators(self, dataframe, metadata):
+            dataframe["atr"] = ta.ATR(dataframe, timeperiod=14)
+            ...
+
+What the hooks do (all levels from ``plugins.exits.StagedExitPlan`` / ``plugins.sizing``):
+
+- ``custom_stake_amount``: stake = equity x ``sizing_risk`` / (``exit_stop_atr`` x ATR) x price,
+  capped at ``sizing_max_share`` x equity and freqtrade's min/max stake (seed 004).
+- ``custom_stoploss``: the hard stop ``entry - exit_stop_atr x ATR``; once TP1 filled, break-even
+  then a trailing stop ``exit_trail_atr x ATR`` below the best price. Freqtrade only ever raises a
+  long's stop, so returning ``max(break-even, current_rate - trail)`` on every call *is* the trailing
+  stop from the peak (in backtesting ``current_rate`` is the candle high).
+- ``adjust_trade_position``: at TP1 (``entry + exit_tp1_atr x ATR``) a partial exit of
+  ``exit_tp1_share`` of the stake, tagged ``"tp1"``; at TP2 (``entry + (exit_tp1_atr +
+  exit_tp2_extra_atr) x ATR``) an exit of the rest, tagged ``"tp2"``; ``"break_even"`` (the rest)
+  if, after TP1, the price is already back below break-even (live: freqtrade ignores a stop above
+  the price). It never adds to a position. ``custom_exit`` is left free for the strategy.
+
+The ATR of a trade is the ATR of the last candle closed before it opened, stored once on the trade
+(``trade.set_custom_data("entry_atr", ...)``), so restarts and backtests see the same plan. In
+backtesting, TP1/TP2 are checked at the candle open (the rate freqtrade passes that hook); the
+stop is checked against the candle's range.
+
+Hyperopt parameters are declared here once; each strategy class gets its own copies (see
+``plugins.strategy_params``), and a strategy may redeclare any of them to change its range or default.
+"""
+
+import math
+from datetime import datetime
+
+import pandas as pd
+
+from freqtrade.exchange import timeframe_to_prev_date
+from freqtrade.persistence import Trade
+from freqtrade.strategy import DecimalParameter, stoploss_from_absolute
+
+from plugins.exits import StagedExitPlan
+from plugins.sizing import atr_risk_stake
+from plugins.strategy_params import OwnParametersMixin
+
+
+TP1_TAG = "tp1"
+TP2_TAG = "tp2"
+BREAK_EVEN_TAG = "break_even"
+ENTRY_ATR_KEY = "entry_atr"
+
+
+class AtrSizingMixin(OwnParametersMixin):
+    """``custom_stake_amount``: risk ``sizing_risk`` of equity on a stop ``exit_stop_atr`` ATRs away."""
+
+    atr_column = "atr"
+
+    exit_stop_atr = DecimalParameter(1.0, 3.5, default=2.0, decimals=1, space="sell")
+    sizing_risk = DecimalParameter(0.005, 0.03, default=0.01, decimals=3, space="sizing")
+    sizing_max_share = DecimalParameter(0.1, 0.5, default=0.2, decimals=2, space="sizing")
+
+    def last_candle_value(self, pair: str, column: str) -> float:
+        """``column`` on the last closed candle of ``pair`` (NaN when there is none)."""
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        if dataframe.empty or column not in dataframe:
+            return float("nan")
+        return float(dataframe[column].iat[-1])
+
+    def custom_stake_amount(
+        self, pair: str, current_time: datetime, current_rate: float, proposed_stake: float,
+        min_stake: float | None, max_stake: float, leverage: float, entry_tag: str | None,
+        side: str, **kwargs,
+    ) -> float:
+        return atr_risk_stake(
+            equity=self.wallets.get_total_stake_amount(),
+            risk_fraction=float(self.sizing_risk.value),
+            entry_price=current_rate,
+            atr=self.last_candle_value(pair, self.atr_column),
+            atr_multiple=float(self.exit_stop_atr.value),
+            max_share=float(self.sizing_max_share.value),
+            min_stake=min_stake,
+            max_stake=max_stake,
+        )
+
+
+class StagedExitsMixin(AtrSizingMixin):
+    """Hard ATR stop -> TP1 partial exit -> break-even -> trailing stop -> TP2 (plus ATR sizing)."""
+
+    position_adjustment_enable = True
+    use_custom_stoploss = True
+
+    exit_tp1_atr = DecimalParameter(1.0, 4.0, default=2.0, decimals=1, space="sell")
+    exit_tp2_extra_atr = DecimalParameter(1.0, 6.0, default=3.0, decimals=1, space="sell")
+    exit_trail_atr = DecimalParameter(1.0, 4.0, default=2.5, decimals=1, space="sell")
+    exit_tp1_share = DecimalParameter(
+        0.3, 0.7, default=0.5, decimals=2, space="sell", optimize=False
+    )
+    exit_break_even_offset = DecimalParameter(
+        0.0, 0.01, default=0.002, decimals=3, space="sell", optimize=False
+    )
+
+    # --- plan ----------------------------------------------------------------------------------
+    def entry_atr(self, trade: Trade) -> float | None:
+        """ATR of the last candle closed before the trade opened (stored on the trade once)."""
+        stored = trade.get_custom_data(ENTRY_ATR_KEY)
+        if stored is not None:
+            return float(stored)
+        dataframe, _ = self.dp.get_analyzed_dataframe(trade.pair, self.timeframe)
+        if dataframe.empty or self.atr_column not in dataframe:
+            return None
+        # The candle that produced the entry signal opened one timeframe before the trade.
+        signal_candle = pd.Timestamp(timeframe_to_prev_date(self.timeframe, trade.open_date_utc))
+        position = int(dataframe["date"].searchsorted(signal_candle, side="left")) - 1
+        if position < 0:
+            return None
+        atr = float(dataframe[self.atr_column].iat[position])
+        if not (math.isfinite(atr) and atr > 0):
+            return None
+        trade.set_custom_data(ENTRY_ATR_KEY, atr)
+        return atr
+
+    def exit_plan(self, trade: Trade) -> StagedExitPlan | None:
+        """The trade's ``StagedExitPlan`` from the current parameters (None without a usable ATR)."""
+        atr = self.entry_atr(trade)
+        if atr is None:
+            return None
+        tp1 = float(self.exit_tp1_atr.value)
+        return StagedExitPlan(
+            entry=trade.open_rate,
+            atr=atr,
+            stop_atr=float(self.exit_stop_atr.value),
+            tp1_atr=tp1,
+            tp2_atr=tp1 + float(self.exit_tp2_extra_atr.value),
+            trail_atr=float(self.exit_trail_atr.value),
+            tp1_share=float(self.exit_tp1_share.value),
+            break_even_offset=float(self.exit_break_even_offset.value),
+            is_short=trade.is_short,
+        )
+
+    @staticmethod
+    def tp1_done(trade: Trade) -> bool:
+        """True once a partial exit tagged ``"tp1"`` has filled."""
+        return any(o.ft_order_tag == TP1_TAG for o in trade.select_filled_orders(trade.exit_side))
+
+    # --- freqtrade hooks -----------------------------------------------------------------------
+    def custom_stoploss(
+        self, pair: str, trade: Trade, current_time: datetime, current_rate: float,
+        current_profit: float, after_fill: bool, **kwargs,
+    ) -> float | None:
+        plan = self.exit_plan(trade)
+        if plan is None:
+            return None
+        stop = plan.stop_price(self.tp1_done(trade), peak=current_rate)
+        return stoploss_from_absolute(stop, current_rate, is_short=trade.is_short)
+
+    def adjust_trade_position(
+        self, trade: Trade, current_time: datetime, current_rate: float, current_profit: float,
+        min_stake: float | None, max_stake: float, current_entry_rate: float,
+        current_exit_rate: float, current_entry_profit: float, current_exit_profit: float,
+        **kwargs,
+    ) -> float | tuple[float | None, str | None] | None:
+        """TP2 (everything), else TP1 (``exit_tp1_share`` of the stake), else the break-even guard.
+
+        All plan-driven exits go through this one hook: freqtrade deep-copies the trade for every
+        strategy hook it calls, so one hook instead of ``custom_exit`` too keeps backtests fast.
+        Returning ``-trade.stake_amount`` closes the whole position (freqtrade's documented way).
+        """
+        if trade.has_open_orders:
+            return None
+        plan = self.exit_plan(trade)
+        if plan is None:
+            return None
+        if plan.tp2_due(current_exit_rate):
+            return -trade.stake_amount, TP2_TAG
+        tp1_done = self.tp1_done(trade)
+        if plan.tp1_due(tp1_done, current_exit_rate):
+            return -(trade.stake_amount * plan.tp1_share), TP1_TAG
+        if tp1_done and plan.stop_hit(plan.break_even, current_exit_rate):
+            return -trade.stake_amount, BREAK_EVEN_TAG
+        return None

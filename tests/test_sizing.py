@@ -1,0 +1,86 @@
+"""ATR risk sizing (plugins/sizing.py) on hand-computed cases."""
+
+import math
+
+import pandas as pd
+import pytest
+import talib
+
+from plugins.sizing import atr_risk_stake, atr_stop_distance, risk_stake
+
+
+# True ranges (prev close in brackets): 2 [100], 4 [101], 3 [103], 5 [102].
+# TA-Lib ATR(3): first value = mean(2, 4, 3) = 3, then Wilder: (3 x 2 + 5) / 3 = 11/3.
+FRAME = pd.DataFrame({
+    "high":  [101.0, 102.0, 104.0, 104.0, 106.0],
+    "low":   [99.0, 100.0, 100.0, 101.0, 101.0],
+    "close": [100.0, 101.0, 103.0, 102.0, 105.0],
+})
+
+
+def frame_atr() -> pd.Series:
+    return talib.ATR(FRAME["high"], FRAME["low"], FRAME["close"], timeperiod=3)
+
+
+def test_atr_of_known_frame():
+    atr = frame_atr()
+    assert atr.iloc[:3].isna().all()
+    assert atr.iloc[3] == pytest.approx(3.0)
+    assert atr.iloc[4] == pytest.approx(11 / 3)
+
+
+def test_atr_stake_on_known_frame():
+    # Stop 2 x 11/3 = 22/3 below 105; risking 1% of 1000 = 10 -> 10 / (22/3) = 15/11 units.
+    stake = atr_risk_stake(1000, 0.01, FRAME["close"].iloc[-1], frame_atr().iloc[-1], 2.0, 0.2)
+    assert stake == pytest.approx(15 / 11 * 105)  # 143.1818...
+    # Loss at the stop is exactly the risked 1% of equity.
+    assert stake / 105 * (22 / 3) == pytest.approx(10.0)
+
+
+def test_caps_and_minimum():
+    atr = frame_atr().iloc[-1]
+    assert atr_risk_stake(1000, 0.02, 105, atr, 2.0, 0.2) == pytest.approx(200.0)  # 286.36 capped
+    assert atr_risk_stake(1000, 0.01, 105, atr, 2.0, 0.2, max_stake=120) == pytest.approx(120.0)
+    # Below the exchange minimum the trade is skipped rather than over-risked.
+    assert atr_risk_stake(1000, 0.01, 105, atr, 2.0, 0.2, min_stake=150) == 0.0
+    assert atr_risk_stake(1000, 0.01, 105, atr, 2.0, 0.2, min_stake=143) == pytest.approx(1575 / 11)
+
+
+def test_risk_stake_direct():
+    assert risk_stake(2000, 0.005, 50.0, 2.5, 0.5) == pytest.approx(200.0)  # 10 / 2.5 = 4 units x 50
+
+
+@pytest.mark.parametrize("atr", [float("nan"), 0.0, -1.0, None])
+def test_unusable_atr_means_no_trade(atr):
+    assert atr_risk_stake(1000, 0.01, 100, atr, 2.0, 0.2) == 0.0
+    assert math.isnan(atr_stop_distance(atr, 2.0))
+
+
+def test_invalid_settings_raise():
+    with pytest.raises(ValueError, match="risk_fraction"):
+        risk_stake(1000, 0.0, 100, 2, 0.2)
+    with pytest.raises(ValueError, match="max_share"):
+        risk_stake(1000, 0.01, 100, 2, 1.5)
+    with pytest.raises(ValueError, match="atr_multiple"):
+        atr_stop_distance(2.0, 0)
+
+
+def test_custom_stake_amount_hook_uses_last_candle_atr_and_equity():
+    from types import SimpleNamespace
+
+    from plugins.staged_exits import AtrSizingMixin
+
+    class Sizer(AtrSizingMixin):
+        timeframe = "1h"
+
+    sizer = Sizer()
+    sizer.exit_stop_atr.value, sizer.sizing_risk.value, sizer.sizing_max_share.value = 2.0, 0.01, 0.2
+    analyzed = FRAME.assign(atr=frame_atr())
+    sizer.dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (analyzed, None))
+    sizer.wallets = SimpleNamespace(get_total_stake_amount=lambda: 1000.0)
+    call = dict(pair="BTC/USDT", current_time=None, current_rate=105.0, proposed_stake=500.0,
+                leverage=1.0, entry_tag=None, side="long")
+    assert sizer.custom_stake_amount(min_stake=5.0, max_stake=900.0, **call) == pytest.approx(1575 / 11)
+    assert sizer.custom_stake_amount(min_stake=5.0, max_stake=100.0, **call) == pytest.approx(100.0)
+    sizer.dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (pd.DataFrame(), None))
+    assert sizer.custom_stake_amount(min_stake=5.0, max_stake=900.0, **call) == 0.0

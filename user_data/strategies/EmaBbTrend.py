@@ -1,0 +1,102 @@
+"""
+EMA / Bollinger trend follower (seed 002 §6.3) with multi-timeframe confirmation (seed 003).
+
+Trading plan (1h candles, long only on spot)
+- Indicators: fast/slow EMA (periods per pair from ema_periods.json, default 20/50, fitted on
+  2024-09-14..2025-01-31, see plugins/pair_params.py); Bollinger bands (20, buy_bb_std = 2.0);
+  RSI(14); ATR(14) and NATR = ATR / close; 20-candle average volume; the weighted 1h/4h/1d trend
+  score ``trend_score`` (plugins/trend.py, seed weights 0.4/0.3/0.2, ATR-adapted, renormalised).
+- Entry: the fast EMA crossed above the slow EMA within buy_cross_window candles, close above the
+  upper band, RSI in [buy_rsi_min, buy_rsi_max] (30-70), volume > buy_volume_mult (1.5) x average,
+  NATR in [buy_natr_min, buy_natr_max] (ATR filter: not dead, not wild), trend_score >=
+  buy_trend_min (never against the weighted higher-timeframe trend).
+- Exit: fast EMA back below the slow EMA, or the staged plan (plugins/staged_exits.py): SL = entry
+  - exit_stop_atr x ATR; TP1 = entry + exit_tp1_atr x ATR closes 50%, then break-even and a trailing
+  stop exit_trail_atr x ATR behind the best price;
+  TP2 = entry + (exit_tp1_atr + exit_tp2_extra_atr) x ATR.
+- Risk (shared frame, plugins/atr_strategy.py): stake sized so the ATR stop costs sizing_risk of
+  equity (max sizing_max_share per trade), -25% static stop behind it, DrawdownGuard protection.
+"""
+
+from pathlib import Path
+
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import DecimalParameter, IntParameter
+
+from plugins.atr_strategy import AtrManagedStrategy
+from plugins.entry_filters import bars_in_zone
+from plugins.pair_params import PairTable
+
+
+class EmaBbTrend(AtrManagedStrategy):
+    # 1000 1h candles: the per-pair EMAs (up to 100) converge (checked with recursive-analysis);
+    # the 4h/1d informative columns are loaded with 1000 candles of their own timeframe.
+    startup_candle_count = 1000
+
+    # Indicator settings (not searched). EMA periods per pair: the committed table.
+    ema_periods = PairTable(Path(__file__).with_name("ema_periods.json"), "EmaBbTrend")
+    bb_period = IntParameter(10, 40, default=20, space="buy", optimize=False)
+    rsi_period = IntParameter(7, 21, default=14, space="buy", optimize=False)
+    volume_period = IntParameter(10, 50, default=20, space="buy", optimize=False)
+
+    buy_cross_window = IntParameter(1, 24, default=12, space="buy")
+    buy_bb_std = DecimalParameter(1.5, 3.0, default=2.0, decimals=1, space="buy")
+    buy_rsi_min = IntParameter(20, 45, default=30, space="buy")
+    buy_rsi_max = IntParameter(60, 85, default=70, space="buy")
+    buy_volume_mult = DecimalParameter(1.0, 3.0, default=1.5, decimals=1, space="buy")
+    buy_natr_min = DecimalParameter(0.002, 0.010, default=0.004, decimals=3, space="buy")
+    buy_natr_max = DecimalParameter(0.02, 0.08, default=0.05, decimals=2, space="buy")
+    buy_trend_min = DecimalParameter(0.0, 0.8, default=0.3, decimals=1, space="buy")
+
+    plot_config = {
+        "main_plot": {
+            "ema_fast": {"color": "orange"},
+            "ema_slow": {"color": "blue"},
+            "bb_upper": {"color": "grey"},
+            "bb_mid": {"color": "lightgrey"},
+        },
+        "subplots": {
+            "RSI": {"rsi": {"color": "purple"}},
+            "Trend score": {"trend_score": {"color": "blue"}, "htf_score": {"color": "red"}},
+            "ATR": {"natr": {"color": "brown"}},
+        },
+    }
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        pair = metadata["pair"]
+        dataframe["ema_fast"] = ta.EMA(dataframe, timeperiod=self.ema_periods.get(pair, "ema_fast"))
+        dataframe["ema_slow"] = ta.EMA(dataframe, timeperiod=self.ema_periods.get(pair, "ema_slow"))
+        # Bands as mid + k x std so k (buy_bb_std) can be searched without recomputing indicators;
+        # TA-Lib's STDDEV is the population deviation BBANDS uses.
+        dataframe["bb_mid"] = ta.SMA(dataframe, timeperiod=self.bb_period.value)
+        dataframe["bb_std"] = ta.STDDEV(dataframe, timeperiod=self.bb_period.value, nbdev=1.0)
+        dataframe["bb_upper"] = dataframe["bb_mid"] + self.buy_bb_std.value * dataframe["bb_std"]
+        dataframe["rsi"] = ta.RSI(dataframe, timeperiod=self.rsi_period.value)
+        self.add_atr(dataframe)
+        dataframe["natr"] = dataframe["atr"] / dataframe["close"]
+        dataframe["volume_mean"] = dataframe["volume"].rolling(self.volume_period.value).mean()
+        dataframe["cross_age"] = bars_in_zone(dataframe["ema_fast"] > dataframe["ema_slow"])
+        return self.add_trend_scores(dataframe)
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        upper = dataframe["bb_mid"] + self.buy_bb_std.value * dataframe["bb_std"]
+        dataframe.loc[
+            dataframe["cross_age"].between(1, self.buy_cross_window.value)
+            & (dataframe["close"] > upper)
+            & dataframe["rsi"].between(self.buy_rsi_min.value, self.buy_rsi_max.value)
+            & (dataframe["volume"] > self.buy_volume_mult.value * dataframe["volume_mean"])
+            & dataframe["natr"].between(self.buy_natr_min.value, self.buy_natr_max.value)
+            & (dataframe["trend_score"] >= self.buy_trend_min.value)
+            & (dataframe["volume"] > 0),
+            ["enter_long", "enter_tag"],
+        ] = (1, "ema_bb_breakout")
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe.loc[
+            (dataframe["ema_fast"] < dataframe["ema_slow"]) & (dataframe["volume"] > 0),
+            ["exit_long", "exit_tag"],
+        ] = (1, "ema_cross_down")
+        return dataframe
