@@ -1,0 +1,21 @@
+"""FreqAI classification model: ``EnsembleRegressor``'s ensemble with classifier members.
+
+Configured exactly like ``EnsembleRegressor``; here ``linear`` is an L2 logistic regression
+(``alpha`` = 1 / C), ``inverse_error`` weights use the members' log loss and ``stacking`` fits
+their class probabilities. Returns the predicted class plus one probability column per class
+(e.g. ``up`` / ``down``), like FreqAI's own classifiers; scores and weights are logged and kept
+in the metadata JSON (``"ensemble"``).
+
+    freqtrade backtesting ... --freqaimodel EnsembleClassifier --strategy AiFusion
+"""
+
+from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
+
+from plugins.ensemble import WeightedEnsemble, fit_freqai_ensemble
+
+
+class EnsembleClassifier(BaseClassifierModel):
+    """Weighted LightGBM + scikit-learn ensemble for one class target (e.g. up / down)."""
+
+    def fit(self, data_dictionary: dict, dk, **kwargs) -> WeightedEnsemble:
+        return fit_freqai_ensemble(data_dictionary, self.freqai_info, "classification", dk)
