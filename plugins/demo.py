@@ -23,6 +23,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -169,7 +170,22 @@ def build_config(
     for key in ("freqaimodel", "strategy_path", "timeframe"):
         if value := settings.get(key):
             args[key] = value
-    return Configuration(args, RunMode.BACKTEST).get_config()
+    config = Configuration(args, RunMode.BACKTEST).get_config()
+    if config.get("freqai", {}).get("enabled"):
+        use_fresh_freqai_models(config, strategy)
+    return config
+
+
+def use_fresh_freqai_models(config: dict[str, Any], strategy: str) -> None:
+    """Train FreqAI models afresh under a demo-only identifier.
+
+    FreqAI reuses stored models and predictions by identifier, and a run that mixes reused and newly
+    trained windows can fail its feature check. The demo never touches the user's identifier and
+    always trains its own, so its table does not depend on what earlier runs left behind.
+    """
+    identifier = f"demo-{strategy}"
+    config["freqai"]["identifier"] = identifier
+    shutil.rmtree(Path(config["user_data_dir"]) / "models" / identifier, ignore_errors=True)
 
 
 def check_data_files(config: dict, timeframe: str) -> None:
