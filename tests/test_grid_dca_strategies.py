@@ -1,0 +1,108 @@
+"""GridTrader and DcaTrader: a short offline backtest shows the ladders working through freqtrade.
+
+One freqtrade run backtests both strategies (--strategy-list) on 3 pairs for 10 days; the exported
+trades must show position adjustments at the ladder prices.
+"""
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import CONFIG, STRATEGY_DIR, error_lines, run_freqtrade
+
+
+@pytest.fixture(scope="module")
+def trades(tmp_path_factory):
+    from freqtrade.data.btanalysis import load_backtest_data
+
+    out = tmp_path_factory.mktemp("bt")
+    # Copies of the strategies with a freqtrade parameter file that turns grid re-centring off, so
+    # the exported orders follow one fixed grid per trade (re-centring is tested in test_ladders).
+    strategies = tmp_path_factory.mktemp("strategies")
+    for name in ("GridTrader", "DcaTrader"):
+        shutil.copy(STRATEGY_DIR / f"{name}.py", strategies / f"{name}.py")
+    (strategies / "GridTrader.json").write_text(json.dumps(
+        {"strategy_name": "GridTrader", "params": {"buy": {"recentre": False}}}
+    ))
+    result = run_freqtrade(
+        "backtesting", "--config", str(CONFIG), "--userdir", "user_data",
+        "--strategy-path", str(strategies),
+        "--strategy-list", "GridTrader", "DcaTrader", "--timeframe", "1h", "--timerange", "20250301-20250311",
+        "--pairs", "BTC/USDT", "ETH/USDT", "SOL/USDT", "--export", "trades",
+        "--backtest-directory", str(out), "--cache", "none",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert error_lines(output) == []
+    assert "Strategy caused the following exception" not in output, output[-3000:]
+    return {name: load_backtest_data(out, strategy=name) for name in ("GridTrader", "DcaTrader")}
+
+
+def test_grid_trades_buy_and_sell_on_the_grid(trades):
+    grid = trades["GridTrader"]
+    orders = [o for t in grid["orders"] for o in t]
+    tags = [o["ft_order_tag"] or "" for o in orders]
+    buys = [o for o, tag in zip(orders, tags) if tag.startswith("grid:buy:")]
+    sells = [o for o, tag in zip(orders, tags) if tag.startswith("grid:sell:")]
+    assert buys and sells, sorted(set(tags))
+    assert all(o["ft_is_entry"] for o in buys) and not any(o["ft_is_entry"] for o in sells)
+    # A trade that ends on a grid sell sold its last lot at the top line.
+    assert (grid["exit_reason"].str.startswith("grid:sell:")).any()
+    # One fixed grid per trade: every grid buy fills below the trade's last start/sell fill (buys
+    # sit below price; a buy may fill below its line when a candle opens lower), and every sell at
+    # line i fills above the last buy at line i-1 (profit per grid).
+    paired = 0
+    for trade_orders in grid["orders"]:
+        last_buy: dict[int, float] = {}
+        last_start_or_sell = trade_orders[0]["safe_price"]
+        for order in trade_orders[1:]:
+            tag = order["ft_order_tag"] or ""
+            assert tag != "grid:recentre"
+            if tag.startswith("grid:buy:"):
+                assert order["safe_price"] < last_start_or_sell, tag
+            else:
+                last_start_or_sell = order["safe_price"]
+            if tag.startswith("grid:buy:"):
+                last_buy[int(tag.rsplit(":", 1)[1])] = order["safe_price"]
+            elif tag.startswith("grid:sell:") and int(tag.rsplit(":", 1)[1]) - 1 in last_buy:
+                assert order["safe_price"] > last_buy[int(tag.rsplit(":", 1)[1]) - 1], tag
+                paired += 1
+    assert paired > 0
+
+
+def test_dca_adds_below_the_last_buy_and_takes_profit_on_the_whole_position(trades):
+    dca = trades["DcaTrader"]
+    adds = 0
+    for trade_orders in dca["orders"]:
+        entries = [o for o in trade_orders if o["ft_is_entry"]]
+        assert len(entries) <= 1 + 6  # initial + max_entry_position_adjustment
+        for prev, order in zip(entries, entries[1:]):
+            assert order["ft_order_tag"].startswith("dca:buy:")
+            assert order["safe_price"] < prev["safe_price"]  # each safety order below the last buy
+            adds += 1
+    assert adds > 0
+    tp = dca[dca["exit_reason"] == "dca:sell"]
+    assert len(tp) > 0 and (tp["profit_ratio"] > 0).all()
+
+
+@pytest.mark.parametrize("name", ["GridTrader", "DcaTrader"])
+def test_short_or_flat_history_gives_no_signal(name):
+    import numpy as np
+    import pandas as pd
+    from freqtrade.resolvers import StrategyResolver
+
+    from tests.conftest import STRATEGY_DIR, USER_DATA
+
+    strategy = StrategyResolver.load_strategy(
+        {"strategy": name, "strategy_path": str(STRATEGY_DIR), "user_data_dir": USER_DATA,
+         "stake_currency": "USDT", "dry_run": True, "max_open_trades": 5, "stake_amount": "unlimited"}
+    )
+    dates = pd.date_range("2025-03-01", periods=40, freq="1h", tz="UTC")
+    flat = pd.DataFrame({"date": dates, "open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0,
+                         "volume": 0.0})
+    short = flat.iloc[:5].assign(close=np.linspace(1, 2, 5), high=2.0, volume=10.0)
+    for frame in (flat, short):  # freqtrade itself never analyses an empty frame
+        out = strategy.advise_entry(strategy.advise_indicators(frame.copy(), {"pair": "BTC/USDT"}),
+                                    {"pair": "BTC/USDT"})
+        assert out.get("enter_long", pd.Series(dtype=float)).fillna(0).sum() == 0

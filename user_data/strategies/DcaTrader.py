@@ -1,0 +1,171 @@
+"""
+DCA trader (seed 002 §6.2, §7.3): dollar-cost averaging into dips through freqtrade's position adjustment.
+
+Trading plan
+- Indicators (1h): ATR(14) for the ladder template, RSI(14) for the entry.
+- Entry: RSI(14) <= buy_rsi (a dip) with a valid ATR template.
+- Ladder template (plugins.ladders.atr_dca_template), fixed at the initial fill from the last closed
+  candle: trigger = trigger_atr_mult × ATR / price (seed: 1.5), take profit = tp_atr_mult × ATR / price
+  (seed: 3).
+- Safety orders (adjust_trade_position, limit price at the trigger via custom_entry_price): a further
+  buy each time price trades trigger below the LAST buy, up to max_steps, each of
+  initial_stake × step_scale**k. custom_stake_amount makes the initial order proposed_stake divided by
+  the ladder's total weight, so the full ladder is always funded from the trade's share of the wallet
+  (with "unlimited" stake each trade is sized at 1/max_open_trades of the wallet).
+- Exit: the whole position is sold at average entry × (1 + take profit) (adjust_trade_position with a
+  full negative stake, limit price at the TP via custom_exit_price).
+- Risk: a stop on the whole position stop_pct below the average entry (custom_stoploss; it follows
+  the average down after each safety order, as freqtrade allows after fills).
+  max_entry_position_adjustment = 6 is the hard cap (the top of max_steps' range).
+- State: the ladder (trigger, TP, filled steps, cost, amount, last buy) lives in the trade's custom
+  data (plugins.ladder_state), so a restarted bot resumes it and FreqUI shows the next trigger, the
+  TP price and the average entry.
+
+What a candle-based backtest can and cannot simulate
+- Freqtrade holds ONE open order per trade and calls adjust_trade_position once per candle, so only
+  the order nearer the candle's open rests (next safety buy or take profit); at most one safety
+  order fills per candle even if a crash candle crosses several triggers (live, the next one is
+  placed seconds later). A limit order fills when the candle's low <= price <= high; a candle that
+  opens beyond the trigger / TP fills at the open.
+- A ladder order is placed only when its price is within custom_price_max_distance_ratio (2%) of
+  the price (live, freqtrade would move a farther custom price to 2%, i.e. buy above the trigger);
+  a candle that opens farther away and then reaches the trigger / TP is not filled in the backtest.
+- plot_config draws, for every candle, where the next safety buy and the take profit would be for a
+  single buy at that candle's close (dca_next_trigger / dca_take_profit, causal). The actual average
+  entry, next trigger and TP of an open trade are in its custom data ("ladder").
+"""
+
+import numpy as np
+import talib.abstract as ta
+from pandas import DataFrame
+
+from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
+
+from plugins.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
+from plugins.ladder_strategy import LadderStrategyMixin
+from plugins.ladders import DcaLadder, atr_dca_template, dca_initial_stake
+from plugins.pack_protections import configured_protections
+
+
+KIND = "dca"
+
+
+class DcaTrader(LadderStrategyMixin, IStrategy):
+    INTERFACE_VERSION = 3
+    ladder_kind = KIND
+
+    timeframe = "1h"
+    can_short = False
+    # Exits come from the take profit and the stop on the whole position, not from ROI.
+    minimal_roi = {"0": 100}
+    stoploss = -0.30
+    use_custom_stoploss = True
+    process_only_new_candles = True
+    position_adjustment_enable = True
+    max_entry_position_adjustment = 6
+    # ATR(14) / RSI(14) use Wilder smoothing: 200 candles make them independent of the start.
+    startup_candle_count = 200
+
+    buy_rsi = IntParameter(20, 50, default=35, space="buy")
+    max_steps = IntParameter(1, 6, default=4, space="buy")
+    step_scale = DecimalParameter(1.0, 2.0, default=1.0, decimals=1, space="buy")
+    trigger_atr_mult = DecimalParameter(0.5, 3.0, default=1.5, decimals=1, space="buy")
+    tp_atr_mult = DecimalParameter(1.0, 5.0, default=3.0, decimals=1, space="sell")
+    stop_pct = DecimalParameter(0.05, 0.25, default=0.15, decimals=2, space="sell")
+
+    plot_config = {
+        "main_plot": {
+            "dca_take_profit": {"color": "green"},
+            "dca_next_trigger": {"color": "red"},
+        },
+        "subplots": {
+            "RSI": {"rsi": {"color": "purple"}, "buy_rsi": {"color": "grey"}},
+            "ATR": {"atr": {"color": "orange"}},
+        },
+    }
+
+    @property
+    def protections(self):
+        return configured_protections(
+            self.config, [{"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24}]
+        )
+
+    # --- signals -------------------------------------------------------------------------------
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe["atr"] = ta.ATR(dataframe, timeperiod=14)
+        dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        # Template columns depend on hyperopt parameters, so they are built here (per epoch).
+        trigger, tp = atr_dca_template(
+            dataframe["close"], dataframe["atr"], self.trigger_atr_mult.value, self.tp_atr_mult.value
+        )
+        dataframe["dca_next_trigger"] = dataframe["close"] * (1 - trigger)
+        dataframe["dca_take_profit"] = dataframe["close"] * (1 + tp)
+        dataframe["buy_rsi"] = self.buy_rsi.value
+        dataframe.loc[
+            (dataframe["rsi"] <= self.buy_rsi.value)
+            & dataframe["dca_next_trigger"].notna()
+            & (dataframe["volume"] > 0),
+            ["enter_long", "enter_tag"],
+        ] = (1, "dca_start")
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        # No exit signal: the take profit or the stop closes the whole position.
+        return dataframe
+
+    # --- freqtrade hooks -----------------------------------------------------------------------
+
+    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
+                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
+        """Initial order sized so the initial order plus every safety order cost proposed_stake."""
+        return dca_initial_stake(proposed_stake, self.max_steps.value, float(self.step_scale.value))
+
+    def start_ladder(self, trade, price: float, amount: float) -> DcaLadder | None:
+        row = last_closed_candle(self.dp, trade.pair, self.timeframe)
+        if row is None:
+            return None
+        trigger, tp = atr_dca_template(price, row.get("atr", np.nan), float(self.trigger_atr_mult.value),
+                                       float(self.tp_atr_mult.value))
+        if not (np.isfinite(trigger) and np.isfinite(tp)):
+            return None
+        return DcaLadder.start(price, amount, trigger, tp, float(self.stop_pct.value),
+                               self.max_steps.value, float(self.step_scale.value))
+
+    def apply_fill(self, ladder: DcaLadder, side: str, index: int | None, order) -> DcaLadder | None:
+        if side != "buy":
+            return None  # the take profit closes the trade
+        return ladder.after_buy(order.safe_price, order.safe_filled)
+
+    def adjust_trade_position(self, trade, current_time, current_rate, current_profit, min_stake,
+                              max_stake, current_entry_rate, current_exit_rate, current_entry_profit,
+                              current_exit_profit, **kwargs):
+        ladder = self.open_ladder(trade)
+        if ladder is None:
+            return None
+        side, step, price = ladder.next_order(current_rate)
+        if not self.in_reach(price, current_rate):
+            return None
+        if side == "buy":
+            stake = ladder.next_stake
+            if stake < (min_stake or 0.0) or stake > max_stake:
+                return None
+            return stake, order_tag(KIND, "buy", step)
+        return exit_stake(trade, trade.amount), order_tag(KIND, "sell")
+
+    def custom_entry_price(self, pair, trade, current_time, proposed_rate, entry_tag, side, **kwargs):
+        ladder = self.ladders.get(trade) if trade is not None else None
+        step = parse_order_tag(entry_tag, KIND)
+        if ladder is None or step is None or ladder.next_trigger is None:
+            return proposed_rate
+        return min(ladder.next_trigger, proposed_rate)
+
+    def custom_exit_price(self, pair, trade, current_time, proposed_rate, current_profit, exit_tag,
+                          **kwargs):
+        ladder = self.ladders.get(trade)
+        if ladder is None or parse_order_tag(exit_tag, KIND) != ("sell", None):
+            return proposed_rate
+        return max(ladder.take_profit, proposed_rate)
