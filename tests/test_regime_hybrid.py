@@ -1,0 +1,191 @@
+"""RegimeHybrid: routing arithmetic (plugins.hybrid_routing) on hand-made columns, the strategy's
+populate_* methods on a constructed dataframe (never a trend entry in BEAR_TREND), risk-gate stake
+scaling through custom_stake_amount, and a short offline backtest."""
+
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from plugins.hybrid_routing import (
+    REGIME_PLOT_CODES,
+    allowed_logics,
+    entry_stake_multiplier,
+    logic_of_tag,
+    reduce_exposure,
+    regime_of_tag,
+    regime_plot_code,
+    route_entries,
+    scale_stake,
+)
+from tests.conftest import CONFIG, STRATEGY_DIR, error_lines, run_freqtrade
+
+
+REGIME_ROWS = ["TIGHT_RANGE", "WIDE_RANGE", "QUIET_TRANSITION", "VOLATILE_TRANSITION",
+               "BULL_TREND", "BEAR_TREND", "UNDEFINED"]
+
+
+# --- routing arithmetic ----------------------------------------------------------------------------
+
+
+def test_allowed_logics_follow_the_playbooks():
+    allowed = allowed_logics(pd.Series(REGIME_ROWS + [None]))
+    assert allowed["grid"].tolist() == [True, True, False, False, True, False, False, False]
+    assert allowed["dca"].tolist() == [False, False, False, False, True, True, False, False]
+    assert allowed["trend"].tolist() == [False, False, False, False, True, False, False, False]
+
+
+def test_entry_stake_multiplier_is_the_risk_gate_of_the_active_regime():
+    active = pd.Series(["TIGHT_RANGE", "WIDE_RANGE", "QUIET_TRANSITION", "VOLATILE_TRANSITION",
+                        "BULL_TREND", "BULL_TREND", "BULL_TREND", "BEAR_TREND", "UNDEFINED"])
+    label = active.copy()
+    label[6] = "QUIET_TRANSITION"  # a pending switch: the active BULL_TREND is not confirmed now
+    confidence = pd.Series([0.9, 0.9, 0.9, 0.9, 0.7, 0.6, 0.9, 0.9, 0.0])
+    mult = entry_stake_multiplier(label, confidence, active, min_confidence=0.65)
+    # risk_on 1.0; risk_small 0.5 (WIDE, BEAR, or risk_on below 0.65 / unconfirmed); else 0.
+    assert mult.tolist() == [1.0, 0.5, 0.0, 0.0, 1.0, 0.5, 0.5, 0.5, 0.0]
+
+
+def test_route_entries_priority_tags_and_bear_never_trend():
+    active = pd.Series(["BULL_TREND", "BULL_TREND", "BULL_TREND", "BEAR_TREND", "BEAR_TREND",
+                        "TIGHT_RANGE", "QUIET_TRANSITION", "WIDE_RANGE"])
+    trend = pd.Series([True, False, False, True, True, True, True, np.nan])
+    dca = pd.Series([True, True, False, True, False, True, True, False])
+    grid = pd.Series([True, True, True, True, True, True, True, True])
+    mult = pd.Series([1.0, 1.0, 1.0, 0.5, 0.5, 1.0, 0.0, 0.0])  # WIDE forced to 0: gate closed
+    enter, tag = route_entries(active, {"trend": trend, "dca": dca, "grid": grid}, mult)
+    assert enter.tolist() == [True, True, True, True, False, True, False, False]
+    assert tag.tolist() == ["BULL_TREND:trend", "BULL_TREND:dca", "BULL_TREND:grid",
+                            "BEAR_TREND:dca", None, "TIGHT_RANGE:grid", None, None]
+    assert not tag.fillna("").str.startswith("BEAR_TREND:trend").any()
+
+
+def test_route_entries_disabled_narrows_a_playbook():
+    active = pd.Series(["BULL_TREND", "BULL_TREND", "TIGHT_RANGE"])
+    signals = {"grid": pd.Series([True, True, True]), "dca": pd.Series([False, True, False])}
+    enter, tag = route_entries(active, signals, pd.Series([1.0, 1.0, 1.0]),
+                               disabled={"BULL_TREND": ("grid",)})
+    assert enter.tolist() == [False, True, True]
+    assert tag.tolist() == [None, "BULL_TREND:dca", "TIGHT_RANGE:grid"]
+    with pytest.raises(ValueError, match="unknown regime"):
+        route_entries(active, signals, pd.Series([1.0] * 3), disabled={"SIDEWAYS": ("grid",)})
+
+
+def test_route_entries_validates_its_inputs():
+    active = pd.Series(["BULL_TREND"])
+    with pytest.raises(ValueError, match="logic must be one of"):
+        route_entries(active, {"scalp": pd.Series([True])}, pd.Series([1.0]))
+    with pytest.raises(ValueError, match="rows"):
+        route_entries(active, {"grid": pd.Series([True, True])}, pd.Series([1.0]))
+    with pytest.raises(ValueError, match="priority"):
+        route_entries(active, {"grid": pd.Series([True])}, pd.Series([1.0]), priority=("grid",))
+
+
+def test_reduce_exposure_only_in_risk_off():
+    assert reduce_exposure(pd.Series(REGIME_ROWS)).tolist() == [False, False, False, True, False, False, False]
+
+
+def test_tags_codes_and_stake_scaling():
+    assert logic_of_tag("BEAR_TREND:dca") == "dca"
+    assert regime_of_tag("BEAR_TREND:dca") == "BEAR_TREND"
+    assert logic_of_tag("ema_bb_breakout") is None and logic_of_tag(None) is None
+    assert logic_of_tag("BULL_TREND:scalp") is None and regime_of_tag("NOPE:grid") is None
+    assert regime_plot_code(pd.Series(REGIME_ROWS + [None])).tolist() == [1, 2, 3, 4, 5, 6, 0, 0]
+    assert REGIME_PLOT_CODES["UNDEFINED"] == 0
+    assert scale_stake(200.0, 0.5) == 100.0
+    assert scale_stake(200.0, 0.0) == 0.0 and scale_stake(200.0, float("nan")) == 0.0
+    assert scale_stake(float("nan"), 1.0) == 0.0
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        scale_stake(200.0, 1.5)
+
+
+# --- the strategy's populate_* and hooks on constructed data ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def strategy():
+    from freqtrade.enums import CandleType
+
+    sys.path.insert(0, str(STRATEGY_DIR))
+    try:
+        from RegimeHybrid import RegimeHybrid
+    finally:
+        sys.path.remove(str(STRATEGY_DIR))
+    return RegimeHybrid({"candle_type_def": CandleType.SPOT, "stake_currency": "USDT"})
+
+
+def signal_frame(regimes, rsi=30.0):
+    """Rows on which EmaBbTrend's trend entry fires (fresh EMA cross, close above the band, volume,
+    NATR, trend score) and, with rsi <= 35, DcaTrader's dip entry too; the grid template is valid."""
+    n = len(regimes)
+    return pd.DataFrame({
+        "date": pd.date_range("2025-03-01", periods=n, freq="1h", tz="UTC"),
+        "open": 100.0, "high": 101.0, "low": 99.0, "close": 100.0, "volume": 1000.0,
+        "volume_mean": 100.0, "bb_mid": 95.0, "bb_std": 1.0, "cross_age": 3, "rsi": rsi,
+        "natr": 0.01, "atr": 1.0, "adx": 40.0, "trend_score": 0.5, "ema_fast": 101.0, "ema_slow": 100.0,
+        "regime": regimes, "regime_active": regimes, "regime_confidence": 0.8,
+    })
+
+
+def test_bear_trend_never_opens_a_trend_entry(strategy):
+    meta = {"pair": "BTC/USDT"}
+    # Only the trend signal fires (RSI 50: no DCA dip): BEAR_TREND must not enter at all.
+    df = strategy.populate_entry_trend(signal_frame(["BEAR_TREND"] * 3 + ["BULL_TREND"], rsi=50.0), meta)
+    assert df["enter_long"].tolist() == [0, 0, 0, 1]
+    assert df["enter_tag"].tolist() == [None, None, None, "BULL_TREND:trend"]
+    # Every signal fires: each regime routes to its playbook, BEAR_TREND to DCA.
+    regimes = ["BEAR_TREND", "BULL_TREND", "TIGHT_RANGE", "WIDE_RANGE", "QUIET_TRANSITION",
+               "VOLATILE_TRANSITION"]
+    df = strategy.populate_entry_trend(signal_frame(regimes), meta)
+    assert df["enter_tag"].tolist() == ["BEAR_TREND:dca", "BULL_TREND:trend", "TIGHT_RANGE:grid",
+                                        "WIDE_RANGE:grid", None, None]
+    assert df["entry_stake_mult"].tolist() == [0.5, 1.0, 1.0, 0.5, 0.0, 0.0]
+    df = strategy.populate_exit_trend(df, meta)
+    assert df["exit_tag"].tolist() == [None] * 5 + ["regime_risk_off"]
+    assert df["trend_exit"].tolist() == [0] * 6  # ema_fast above ema_slow: no trend exit
+
+
+def test_custom_stake_amount_scales_each_logic_by_the_risk_gate(strategy):
+    def stake(tag, mult):
+        frame = signal_frame(["BULL_TREND"]).assign(entry_stake_mult=mult)
+        strategy.dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (frame, None))
+        strategy.wallets = SimpleNamespace(get_total_stake_amount=lambda: 1000.0)
+        strategy.bot_start()
+        return strategy.custom_stake_amount("BTC/USDT", None, 100.0, 200.0, 5.0, 1000.0, 1.0, tag, "long")
+
+    # DCA: initial order of a 4-step ladder = 200 / 5 = 40, x 0.5.
+    assert stake("BEAR_TREND:dca", 0.5) == pytest.approx(20.0)
+    # Grid: ATR 1 -> lines 98..102 (5), start at 100 holds 2 of 4 lots = 100, x 0.5.
+    assert stake("WIDE_RANGE:grid", 0.5) == pytest.approx(50.0)
+    # Trend: 1% of 1000 risked on a 2 x ATR stop = 500, capped at 20% of equity = 200, x 1.0.
+    assert stake("BULL_TREND:trend", 1.0) == pytest.approx(200.0)
+    assert stake("QUIET_TRANSITION:grid", 0.0) == 0.0
+    assert stake("no_logic_tag", 1.0) == 0.0
+
+
+# --- offline backtest ----------------------------------------------------------------------------
+
+
+def test_offline_backtest_routes_trades_by_regime(tmp_path):
+    from freqtrade.data.btanalysis import load_backtest_stats
+
+    result = run_freqtrade(
+        "backtesting", "--config", str(CONFIG), "--userdir", "user_data", "--strategy", "RegimeHybrid",
+        "--timerange", "20250301-20250315", "--pairs", "BTC/USDT", "ETH/USDT", "SOL/USDT", "ADA/USDT",
+        "--export", "trades", "--backtest-directory", str(tmp_path), "--cache", "none", timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert error_lines(output) == []
+    assert "Strategy caused the following exception" not in output, output[-3000:]
+    trades = load_backtest_stats(tmp_path)["strategy"]["RegimeHybrid"]["trades"]
+    assert len(trades) > 0
+    tags = {t["enter_tag"] for t in trades}
+    assert all(regime_of_tag(tag) and logic_of_tag(tag) for tag in tags), tags
+    assert not any(tag.startswith("BEAR_TREND:") and tag.endswith(":trend") for tag in tags)
+    # Ladder trades really run their ladders (position adjustments with ladder order tags).
+    ladder_orders = [o["ft_order_tag"] for t in trades for o in t["orders"]
+                     if (o["ft_order_tag"] or "").startswith(("grid:", "dca:"))]
+    assert ladder_orders

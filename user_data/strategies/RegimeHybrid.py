@@ -1,0 +1,312 @@
+"""
+Regime hybrid (issue 6, seeds 002 §8 and 003): one strategy that routes every pair, candle by
+candle, to the pack's grid, DCA or trend logic according to the pair's market regime.
+
+Trading plan (1h candles, long only on spot)
+- Regime (plugins/regime.py, on the pair's own candles): TIGHT_RANGE / WIDE_RANGE -> grid;
+  QUIET_TRANSITION -> hold (exits only); VOLATILE_TRANSITION -> reduce exposure (no entries, open
+  trades closed: ``sell_risk_off_exit``); BULL_TREND -> grid + DCA + trend; BEAR_TREND -> DCA only,
+  never a trend entry. Routing uses ``regime_active`` (ADX hysteresis; a switch needs confidence
+  >= regime_min_confidence (0.65) and regime_switch_cooldown candles since the last switch).
+- Entry signals (each computed by its own pack code, IMPORTED, never copied):
+  * trend: EmaBbTrend's entry (EMA cross within a window, close above the upper band, RSI, volume,
+    NATR filter, weighted 1h/4h/1d trend score >= buy_trend_min) - RegimeHybrid subclasses it;
+  * DCA: DcaTrader's entry (RSI(14) <= its buy_rsi with a valid ATR ladder template);
+  * grid: GridTrader's ATR grid template is valid; the regime replaces GridTrader's interim ADX gate.
+  plugins/hybrid_routing.py keeps a signal only where the active regime's playbook allows its
+  logic and the risk gate allows entries; if several fire, trend > DCA > grid names the trade.
+  enter_tag = "<regime_active>:<logic>" (e.g. "BEAR_TREND:dca"), shown in FreqUI.
+  buy_bull_grid = False takes the grid out of BULL_TREND (a grid signal fires on every candle and
+  would otherwise take the pair before a trend breakout).
+- Stake: the logic's own sizing (trend: ATR-risk stake of EmaBbTrend; DCA: initial order of the
+  funded ladder; grid: the lots above the start line) x the risk gate: risk_on 1.0, risk_small 0.5
+  (WIDE_RANGE, BEAR_TREND, or a risk_on regime with active confidence < risk_min_confidence),
+  neutral / risk_off 0 (no entry).
+- Position management follows the logic in the trade's enter tag: grid and DCA trades run
+  GridTrader's / DcaTrader's ladders (adjust_trade_position, custom_entry/exit_price,
+  custom_stoploss, order_filled on delegate instances); ladder buys are skipped while the active
+  regime no longer allows that logic (``buy_adds_follow_regime``). Trend trades use EmaBbTrend's
+  staged exits (ATR stop, TP1 50 %, break-even, trailing, TP2) and its EMA cross-down exit (done in
+  adjust_trade_position, so that exit signal does not block grid/DCA entries on the same candle).
+- Risk: static -25 % stop behind every plan; protections through ``pack_protections``
+  (default DrawdownGuard + RegimeGuard on BTC/USDT's regime).
+"""
+
+import logging
+
+from pandas import DataFrame, Series
+
+from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter
+
+# Pack strategies are imported, not copied: freqtrade puts this folder on sys.path while it
+# loads a strategy file, and only lists classes *defined* here (RegimeHybrid).
+from DcaTrader import DcaTrader
+from EmaBbTrend import EmaBbTrend
+from GridTrader import GridTrader
+
+from plugins.hybrid_routing import (
+    entry_stake_multiplier,
+    logic_of_tag,
+    reduce_exposure,
+    regime_plot_code,
+    route_entries,
+    scale_stake,
+)
+from plugins.ladder_state import last_closed_candle
+from plugins.pack_protections import configured_protections
+from plugins.regime import BULL_TREND, allows, detect_regime, regime_startup_candles
+
+
+logger = logging.getLogger(__name__)
+TREND_EXIT_TAG = "ema_cross_down"
+RISK_OFF_TAG = "regime_risk_off"
+
+
+def _stake_of(result) -> float | None:
+    """Stake part of an ``adjust_trade_position`` result (float, (stake, tag) or None)."""
+    stake = result[0] if isinstance(result, tuple) else result
+    return None if stake is None else float(stake)
+
+
+class RegimeHybrid(EmaBbTrend):
+    INTERFACE_VERSION = 3
+    can_short = False
+    # Inherited from EmaBbTrend: 1h, minimal_roi {"0": 100} (exits come from each logic's plan),
+    # stoploss -0.25 (last resort), custom stoploss and position adjustment enabled.
+    # Grid ladders alternate buys and sells for as long as they run; DCA caps itself (max_steps).
+    max_entry_position_adjustment = -1
+    # EmaBbTrend's 1000 (per-pair EMAs, 4h/1d informative) covers the regime detector's warm-up.
+    startup_candle_count = max(EmaBbTrend.startup_candle_count, regime_startup_candles())
+
+    # Regime detector settings (plugins.regime.detect_regime; computed in populate_indicators,
+    # so not searched). ADX / ATR% thresholds are the seed's.
+    regime_range_enter = IntParameter(14, 20, default=18, space="buy", optimize=False)
+    regime_range_exit = IntParameter(20, 24, default=22, space="buy", optimize=False)
+    regime_trend_exit = IntParameter(23, 28, default=25, space="buy", optimize=False)
+    regime_trend_enter = IntParameter(28, 40, default=32, space="buy", optimize=False)
+    regime_range_atr = DecimalParameter(0.005, 0.02, default=0.01, decimals=3, space="buy", optimize=False)
+    regime_transition_atr = DecimalParameter(0.01, 0.04, default=0.02, decimals=3, space="buy", optimize=False)
+    regime_min_confidence = DecimalParameter(0.5, 0.9, default=0.65, decimals=2, space="buy", optimize=False)
+    regime_switch_cooldown = IntParameter(0, 48, default=12, space="buy", optimize=False)
+
+    # Routing / risk gate (searched).
+    risk_min_confidence = DecimalParameter(0.5, 0.9, default=0.65, decimals=2, space="buy")
+    buy_adds_follow_regime = BooleanParameter(default=True, space="buy")
+    # BULL_TREND's playbook is grid + DCA + trend; a grid signal fires on every candle, so it takes
+    # the pair before a trend breakout can. False narrows BULL_TREND to DCA + trend.
+    buy_bull_grid = BooleanParameter(default=True, space="buy")
+    sell_risk_off_exit = BooleanParameter(default=True, space="sell")
+
+    plot_config = {
+        "main_plot": {
+            "ema_fast": {"color": "orange"},
+            "ema_slow": {"color": "blue"},
+            "bb_upper": {"color": "grey"},
+            "grid_upper": {"color": "green"},
+            "grid_lower": {"color": "red"},
+            "dca_next_trigger": {"color": "salmon"},
+            "dca_take_profit": {"color": "lightgreen"},
+        },
+        "subplots": {
+            "Regime (0 undefined, 1 tight, 2 wide, 3 quiet, 4 volatile, 5 bull, 6 bear)": {
+                "regime_code": {"color": "black", "type": "line"},
+                "regime_label_code": {"color": "lightgrey", "type": "line"},
+            },
+            "Regime confidence / stake multiplier": {
+                "regime_confidence": {"color": "blue"},
+                "entry_stake_mult": {"color": "green", "type": "bar"},
+            },
+            "ADX": {"adx": {"color": "purple"}},
+            "Trend score": {"trend_score": {"color": "blue"}, "htf_score": {"color": "red"}},
+        },
+    }
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        # The pack's grid and DCA logic, run as delegates with their own parameters and ladders.
+        self._ladder_logic = {"grid": GridTrader(config), "dca": DcaTrader(config)}
+
+    @property
+    def protections(self):
+        return configured_protections(
+            self.config,
+            [
+                {"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24},
+                {"method": "RegimeGuard", "pair": "BTC/USDT", "regimes": ["VOLATILE_TRANSITION"]},
+            ],
+        )
+
+    # --- signals -------------------------------------------------------------------------------
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = super().populate_indicators(dataframe, metadata)  # EmaBbTrend's indicators
+        dataframe = detect_regime(
+            dataframe,
+            range_enter=float(self.regime_range_enter.value),
+            range_exit=float(self.regime_range_exit.value),
+            trend_exit=float(self.regime_trend_exit.value),
+            trend_enter=float(self.regime_trend_enter.value),
+            range_atr=float(self.regime_range_atr.value),
+            transition_atr=float(self.regime_transition_atr.value),
+            min_confidence=float(self.regime_min_confidence.value),
+            switch_cooldown=int(self.regime_switch_cooldown.value),
+        )
+        # GridTrader's ladder hooks read "atr" (EmaBbTrend's ATR(14)) and "adx" from the last candle.
+        dataframe["adx"] = dataframe["regime_adx"]
+        dataframe["regime_code"] = regime_plot_code(dataframe["regime_active"])
+        dataframe["regime_label_code"] = regime_plot_code(dataframe["regime"])
+        return dataframe
+
+    @staticmethod
+    def _entry_signal(dataframe: DataFrame, populate, metadata: dict):
+        """Run one pack strategy's populate_entry_trend; return (dataframe, its long-entry mask)."""
+        dataframe = dataframe.drop(columns=["enter_long", "enter_tag"], errors="ignore")
+        dataframe = populate(dataframe, metadata)
+        if "enter_long" in dataframe:
+            fired = dataframe["enter_long"] == 1
+        else:
+            fired = Series(False, index=dataframe.index)
+        return dataframe.drop(columns=["enter_long", "enter_tag"], errors="ignore"), fired
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        grid, dca = self._ladder_logic["grid"], self._ladder_logic["dca"]
+        dataframe, trend_signal = self._entry_signal(dataframe, super().populate_entry_trend, metadata)
+        dataframe, dca_signal = self._entry_signal(dataframe, dca.populate_entry_trend, metadata)
+        # GridTrader's populate_entry_trend draws the grid template; its entry is "template valid
+        # AND ADX < adx_max" - the ADX part is its interim gate, which the regime replaces here.
+        dataframe, _ = self._entry_signal(dataframe, grid.populate_entry_trend, metadata)
+        grid_signal = dataframe["grid_lower"].notna() & (dataframe["volume"] > 0)
+
+        dataframe["entry_stake_mult"] = entry_stake_multiplier(
+            dataframe["regime"], dataframe["regime_confidence"], dataframe["regime_active"],
+            float(self.risk_min_confidence.value),
+        )
+        enter, tags = route_entries(
+            dataframe["regime_active"],
+            {"trend": trend_signal, "dca": dca_signal, "grid": grid_signal},
+            dataframe["entry_stake_mult"],
+            disabled=None if self.buy_bull_grid.value else {BULL_TREND: ("grid",)},
+        )
+        dataframe["enter_long"] = enter.astype(int)
+        dataframe["enter_tag"] = tags
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        # EmaBbTrend's exit applies to trend trades only: keep it as a column that the trend
+        # trades' adjust_trade_position reads (an exit signal would block every entry on its candle).
+        dataframe = dataframe.drop(columns=["exit_long", "exit_tag"], errors="ignore")
+        dataframe = super().populate_exit_trend(dataframe, metadata)
+        dataframe["trend_exit"] = (dataframe.get("exit_long", 0) == 1).astype(int)
+        dataframe = dataframe.drop(columns=["exit_long", "exit_tag"], errors="ignore")
+        dataframe["exit_long"] = 0
+        dataframe["exit_tag"] = None
+        if self.sell_risk_off_exit.value:
+            dataframe.loc[
+                reduce_exposure(dataframe["regime_active"]) & (dataframe["volume"] > 0),
+                ["exit_long", "exit_tag"],
+            ] = (1, RISK_OFF_TAG)
+        return dataframe
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _bind_delegates(self) -> None:
+        for delegate in self._ladder_logic.values():
+            delegate.dp = self.dp
+            delegate.wallets = self.wallets
+
+    def _delegate(self, trade):
+        """The ladder strategy (GridTrader / DcaTrader instance) running ``trade``, or None (trend)."""
+        return self._ladder_logic.get(logic_of_tag(trade.enter_tag))
+
+    def _adds_allowed(self, pair: str, logic: str) -> bool:
+        """May a ladder add to a ``logic`` trade now: the active regime allows the logic and the
+        risk gate allows entries (last closed candle)."""
+        row = last_closed_candle(self.dp, pair, self.timeframe)
+        if row is None:
+            return False
+        regime = row.get("regime_active")
+        return (
+            isinstance(regime, str)
+            and allows(regime, logic)
+            and float(row.get("entry_stake_mult", 0.0)) > 0
+        )
+
+    # --- freqtrade hooks -----------------------------------------------------------------------
+
+    def bot_start(self, **kwargs) -> None:
+        self._bind_delegates()
+
+    def bot_loop_start(self, current_time, **kwargs) -> None:
+        self._bind_delegates()
+        for delegate in self._ladder_logic.values():
+            delegate.bot_loop_start(current_time=current_time, **kwargs)
+
+    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
+                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
+        """The entry logic's own stake x the risk gate's multiplier of the signal candle."""
+        logic = logic_of_tag(entry_tag)
+        row = last_closed_candle(self.dp, pair, self.timeframe)
+        if logic is None or row is None:
+            return 0.0
+        args = (pair, current_time, current_rate, proposed_stake, min_stake, max_stake, leverage,
+                entry_tag, side)
+        delegate = self._ladder_logic.get(logic)
+        if delegate is not None:
+            stake = delegate.custom_stake_amount(*args, **kwargs)
+        else:
+            stake = super().custom_stake_amount(*args, **kwargs)
+        return scale_stake(stake, float(row.get("entry_stake_mult", 0.0)))
+
+    def adjust_trade_position(self, trade, current_time, current_rate, current_profit, min_stake,
+                              max_stake, current_entry_rate, current_exit_rate, current_entry_profit,
+                              current_exit_profit, **kwargs):
+        args = (trade, current_time, current_rate, current_profit, min_stake, max_stake,
+                current_entry_rate, current_exit_rate, current_entry_profit, current_exit_profit)
+        delegate = self._delegate(trade)
+        if delegate is None:  # trend trade: staged exits, then EmaBbTrend's cross-down exit
+            result = super().adjust_trade_position(*args, **kwargs)
+            if result is not None or trade.has_open_orders:
+                return result
+            row = last_closed_candle(self.dp, trade.pair, self.timeframe)
+            if row is not None and row.get("trend_exit", 0) == 1:
+                return -trade.stake_amount, TREND_EXIT_TAG
+            return None
+        result = delegate.adjust_trade_position(*args, **kwargs)
+        stake = _stake_of(result)
+        if (
+            stake is not None
+            and stake > 0
+            and self.buy_adds_follow_regime.value
+            and not self._adds_allowed(trade.pair, logic_of_tag(trade.enter_tag))
+        ):
+            return None
+        return result
+
+    def order_filled(self, pair, trade, order, current_time, **kwargs) -> None:
+        delegate = self._delegate(trade)
+        if delegate is not None:
+            delegate.order_filled(pair, trade, order, current_time, **kwargs)
+
+    def custom_stoploss(self, pair, trade, current_time, current_rate, current_profit, after_fill,
+                        **kwargs):
+        delegate = self._delegate(trade)
+        if delegate is not None:
+            return delegate.custom_stoploss(pair, trade, current_time, current_rate, current_profit,
+                                            after_fill, **kwargs)
+        return super().custom_stoploss(pair, trade, current_time, current_rate, current_profit,
+                                       after_fill, **kwargs)
+
+    def custom_entry_price(self, pair, trade, current_time, proposed_rate, entry_tag, side, **kwargs):
+        delegate = self._delegate(trade) if trade is not None else None
+        if delegate is None:
+            return proposed_rate
+        return delegate.custom_entry_price(pair, trade, current_time, proposed_rate, entry_tag, side,
+                                           **kwargs)
+
+    def custom_exit_price(self, pair, trade, current_time, proposed_rate, current_profit, exit_tag,
+                          **kwargs):
+        delegate = self._delegate(trade)
+        if delegate is None:
+            return proposed_rate
+        return delegate.custom_exit_price(pair, trade, current_time, proposed_rate, current_profit,
+                                          exit_tag, **kwargs)
