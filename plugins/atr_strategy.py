@@ -15,12 +15,14 @@ from pandas import DataFrame
 
 from freqtrade.strategy import IntParameter, IStrategy
 
-from plugins.pack_protections import configured_protections
+from plugins.pack_protections import ConfiguredProtections
 from plugins.staged_exits import StagedExitsMixin
 from plugins.trend_mixin import HigherTimeframeTrendMixin
 
 
-class AtrManagedStrategy(StagedExitsMixin, HigherTimeframeTrendMixin, IStrategy):
+class AtrManagedStrategy(
+    ConfiguredProtections, StagedExitsMixin, HigherTimeframeTrendMixin, IStrategy
+):
     INTERFACE_VERSION = 3
 
     timeframe = "1h"
@@ -30,11 +32,6 @@ class AtrManagedStrategy(StagedExitsMixin, HigherTimeframeTrendMixin, IStrategy)
     process_only_new_candles = True
 
     atr_period = IntParameter(7, 28, default=14, space="buy", optimize=False)
-
-    @property
-    def protections(self):
-        default = {"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24}
-        return configured_protections(self.config, [default])
 
     def add_atr(self, dataframe: DataFrame) -> DataFrame:
         """The ``atr`` column the sizing and exit hooks read (TA-Lib Wilder ATR)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 
 PROTECTIONS_KEY = "pack_protections"
+DEFAULT_PROTECTIONS = [{"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24}]
 
 
 def configured_protections(config: dict[str, Any], default: list[dict]) -> list[dict]:
@@ -24,3 +25,15 @@ def configured_protections(config: dict[str, Any], default: list[dict]) -> list[
             f'(e.g. [{{"method": "DrawdownGuard", "max_drawdown": 0.2}}]), got {protections!r}.'
         )
     return [dict(p) for p in protections]
+
+
+class ConfiguredProtections:
+    """Strategy mixin: ``protections`` from config.json's ``pack_protections``, else the class's
+    ``default_protections``. Put it before ``IStrategy`` in the bases (its property must win over
+    IStrategy's plain ``protections`` attribute)."""
+
+    default_protections: list[dict] = DEFAULT_PROTECTIONS
+
+    @property
+    def protections(self) -> list[dict]:
+        return configured_protections(self.config, self.default_protections)

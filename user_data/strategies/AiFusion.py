@@ -33,7 +33,7 @@ from pandas import DataFrame
 from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, IStrategy
 
 from plugins.fusion import fused_score, prediction_score, technical_score
-from plugins.pack_protections import configured_protections
+from plugins.pack_protections import ConfiguredProtections
 
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ REGRESSION_TARGET = "&-mean_fwd_return"
 CLASS_TARGET = "&s-up_or_down"
 
 
-class AiFusion(IStrategy):
+class AiFusion(ConfiguredProtections, IStrategy):
     INTERFACE_VERSION = 3
 
     timeframe = "1h"
@@ -81,13 +81,6 @@ class AiFusion(IStrategy):
             "RSI / ADX": {"rsi": {"color": "red"}, "adx": {"color": "teal"}},
         },
     }
-
-    @property
-    def protections(self):
-        return configured_protections(
-            self.config,
-            [{"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24}],
-        )
 
     # --- FreqAI -----------------------------------------------------------------------------------
 

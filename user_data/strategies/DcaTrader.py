@@ -44,13 +44,13 @@ from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 from plugins.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
 from plugins.ladder_strategy import LadderStrategyMixin
 from plugins.ladders import DcaLadder, atr_dca_template, dca_initial_stake
-from plugins.pack_protections import configured_protections
+from plugins.pack_protections import ConfiguredProtections
 
 
 KIND = "dca"
 
 
-class DcaTrader(LadderStrategyMixin, IStrategy):
+class DcaTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
     INTERFACE_VERSION = 3
     ladder_kind = KIND
 
@@ -83,12 +83,6 @@ class DcaTrader(LadderStrategyMixin, IStrategy):
             "ATR": {"atr": {"color": "orange"}},
         },
     }
-
-    @property
-    def protections(self):
-        return configured_protections(
-            self.config, [{"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24}]
-        )
 
     # --- signals -------------------------------------------------------------------------------
 

@@ -58,14 +58,14 @@ from freqtrade.strategy import (
 from plugins.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
 from plugins.ladder_strategy import LadderStrategyMixin
 from plugins.ladders import GridLadder, atr_grid_template, grid_entry_fraction, grid_levels
-from plugins.pack_protections import configured_protections
+from plugins.pack_protections import ConfiguredProtections
 
 
 logger = logging.getLogger(__name__)
 KIND = "grid"
 
 
-class GridTrader(LadderStrategyMixin, IStrategy):
+class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
     INTERFACE_VERSION = 3
     ladder_kind = KIND
 
@@ -101,12 +101,6 @@ class GridTrader(LadderStrategyMixin, IStrategy):
             "ATR": {"atr": {"color": "orange"}},
         },
     }
-
-    @property
-    def protections(self):
-        return configured_protections(
-            self.config, [{"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24}]
-        )
 
     # --- signals -------------------------------------------------------------------------------
 

@@ -53,7 +53,6 @@ from plugins.hybrid_routing import (
     scale_stake,
 )
 from plugins.ladder_state import last_closed_candle
-from plugins.pack_protections import configured_protections
 from plugins.regime import BULL_TREND, allows, detect_regime, regime_startup_candles
 
 
@@ -126,15 +125,10 @@ class RegimeHybrid(EmaBbTrend):
         # The pack's grid and DCA logic, run as delegates with their own parameters and ladders.
         self._ladder_logic = {"grid": GridTrader(config), "dca": DcaTrader(config)}
 
-    @property
-    def protections(self):
-        return configured_protections(
-            self.config,
-            [
-                {"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24},
-                {"method": "RegimeGuard", "pair": "BTC/USDT", "regimes": ["VOLATILE_TRANSITION"]},
-            ],
-        )
+    default_protections = [
+        {"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24},
+        {"method": "RegimeGuard", "pair": "BTC/USDT", "regimes": ["VOLATILE_TRANSITION"]},
+    ]
 
     # --- signals -------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from freqtrade.strategy import (
     stoploss_from_absolute,
 )
 
-from plugins.pack_protections import configured_protections
+from plugins.pack_protections import ConfiguredProtections
 from plugins.smc import bars_since, smc_features
 
 
@@ -64,7 +64,7 @@ def _structure(
     return dataframe
 
 
-class SmcStructure(IStrategy):
+class SmcStructure(ConfiguredProtections, IStrategy):
     INTERFACE_VERSION = 3
 
     timeframe = "15m"
@@ -131,12 +131,10 @@ class SmcStructure(IStrategy):
         },
     }
 
-    @property
-    def protections(self):
-        return configured_protections(
-            self.config,
-            [{"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 96}],
-        )
+    # 96 x 15m candles = the same one-day halt as the 1h strategies' 24 candles.
+    default_protections = [
+        {"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 96}
+    ]
 
     # --- indicators ------------------------------------------------------------------------------
 
