@@ -65,6 +65,19 @@ def error_lines(output: str) -> list[str]:
     ]
 
 
+def flat_candles(closes, volume=1e6, start: str = "2025-01-01"):
+    """1h candles with open = high = low = close (for checks that read closes only)."""
+    import numpy as np
+    import pandas as pd
+
+    closes = np.asarray(closes, dtype=float)
+    dates = pd.date_range(start, periods=len(closes), freq="1h", tz="UTC")
+    return pd.DataFrame(
+        {"date": dates, "open": closes, "high": closes, "low": closes, "close": closes,
+         "volume": volume}
+    )
+
+
 @pytest.fixture
 def tmp_user_data(tmp_path: Path) -> Path:
     """A scratch user_data dir sharing the bundled data, markets and strategies (read-only)."""

@@ -14,7 +14,7 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.plugins.pairlistmanager import PairListManager
 from freqtrade.resolvers import PairListResolver
 
-from tests.conftest import USER_DATA, error_lines, log_records, run_freqtrade
+from tests.conftest import USER_DATA, error_lines, flat_candles, log_records, run_freqtrade
 
 
 SPOT = CandleType.SPOT
@@ -25,13 +25,7 @@ RNG = np.random.default_rng(42)
 NOISE_A, NOISE_C = 0.01 * RNG.standard_normal((2, CANDLES))
 
 
-def candles(closes, volume=1e6, start="2025-01-01") -> pd.DataFrame:
-    closes = np.asarray(closes, dtype=float)
-    dates = pd.date_range(start, periods=len(closes), freq="1h", tz="UTC")
-    return pd.DataFrame(
-        {"date": dates, "open": closes, "high": closes, "low": closes, "close": closes,
-         "volume": volume}
-    )
+candles = flat_candles
 
 
 FRAMES = {

@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 from unittest.mock import MagicMock
 
-import pandas as pd
 import pytest
 
 from freqtrade.enums import CandleType, RunMode
@@ -13,15 +12,11 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.resolvers import PairListResolver, ProtectionResolver
 
 from plugins import PAIRLIST_DIR, PROTECTION_DIR
-from tests.conftest import CONFIG, REPO, error_lines, run_freqtrade
+from tests.conftest import CONFIG, REPO, error_lines, flat_candles, run_freqtrade
 
 
-def candles(closes: list[float]) -> pd.DataFrame:
-    dates = pd.date_range("2025-01-01", periods=len(closes), freq="1h", tz="UTC")
-    return pd.DataFrame(
-        {"date": dates, "open": closes, "high": closes, "low": closes, "close": closes,
-         "volume": [1.0] * len(closes)}
-    )
+def candles(closes: list[float]):
+    return flat_candles(closes, volume=1.0)
 
 
 def load_exit_scam_filter(exchange, runmode=RunMode.DRY_RUN, **params):
