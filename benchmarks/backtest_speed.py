@@ -21,7 +21,7 @@ os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
 
 import freqtrade  # noqa: E402
 
-from plugins.demo import (  # noqa: E402
+from plugins.commands.demo import (  # noqa: E402
     DEFAULT_TIMERANGE,
     USER_DATA,
     backtest,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import talib
 
-from plugins.regime import _CODE, detect_regime, gate_switches, regime_indicators
+from plugins.quant.regime import _CODE, detect_regime, gate_switches, regime_indicators
 
 
 def timed(func, repeat: int) -> float:

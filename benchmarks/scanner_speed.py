@@ -2,11 +2,11 @@
 
 Measured in this process, median of ``--repeat`` runs, on the same synthetic candles:
 
-- ``scan (trend)``: ``plugins.scanner.scan`` as RegimeScanner runs it (stack the frames into
+- ``scan (trend)``: ``plugins.quant.scanner.scan`` as RegimeScanner runs it (stack the frames into
   2-D arrays, vectorized trend confidence, 24h volume, rank) - the pairlist's hot path.
 - ``reference``: the same R^2 score computed pair by pair (one ``np.polyfit`` + ``np.corrcoef``
   per pair, a python loop), the shape of a per-coin scanner; reported as a ratio.
-- ``scan (regime)``: the same ranking with ``plugins.regime.detect_regime`` per pair.
+- ``scan (regime)``: the same ranking with ``plugins.quant.regime.detect_regime`` per pair.
 - ``exit-scam checks``, and the ``RegimeScanner`` / ``CorrelationFilter`` pairlists themselves
   (built by freqtrade's PairListResolver on a mocked exchange serving the same candles).
 
@@ -24,8 +24,8 @@ import pandas as pd
 from freqtrade.enums import CandleType, RunMode
 from freqtrade.resolvers import PairListResolver
 
-from plugins.candle_checks import largest_recent_move, recent_pump_and_dump
-from plugins.scanner import scan
+from plugins.quant.candle_checks import largest_recent_move, recent_pump_and_dump
+from plugins.quant.scanner import scan
 
 
 def synthetic_frames(pairs: int, candles: int, seed: int = 7) -> dict[str, pd.DataFrame]:

@@ -1,4 +1,4 @@
-"""Speed and causality of the SMC primitives (plugins.smc), compared with ``smartmoneyconcepts``.
+"""Speed and causality of the SMC primitives (plugins.quant.smc), compared with ``smartmoneyconcepts``.
 
 Data: one year (35,040) of 15m candles. The bundled BTC/USDT 15m file has 8 months (23,328 candles),
 so it is continued with its own first 11,712 candles, rescaled to start at the last close (dates
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plugins.smc import smc_features
+from plugins.quant.smc import smc_features
 
 
 DATA = Path("user_data/data/binance/BTC_USDT-15m.feather")
@@ -151,10 +151,10 @@ def main() -> int:
 
     seconds, full = timed(lambda: ours(df), args.repeat)
     changed = changed_share(full, ours(past))
-    print(f"plugins.smc.smc_features: {seconds:.3f} s (median of {args.repeat}), "
+    print(f"plugins.quant.smc.smc_features: {seconds:.3f} s (median of {args.repeat}), "
           f"{full.shape[1]} columns; max share of past values changed: {changed.max():.4f}")
     window = df.iloc[: args.window]
-    print_live("plugins.smc", live_view(ours, OUR_EVENTS, window, args.events))
+    print_live("plugins.quant.smc", live_view(ours, OUR_EVENTS, window, args.events))
 
     try:
         import smartmoneyconcepts  # noqa: F401
@@ -165,7 +165,7 @@ def main() -> int:
     their_seconds, their_full = timed(lambda: theirs(df), repeat)
     their_changed = changed_share(their_full, theirs(past))
     print(f"smartmoneyconcepts (swings, fvg, bos_choch, ob, liquidity): {their_seconds:.3f} s "
-          f"(median of {repeat}); ratio to plugins.smc: {their_seconds / seconds:.1f}x")
+          f"(median of {repeat}); ratio to plugins.quant.smc: {their_seconds / seconds:.1f}x")
     print("past rewritten, smartmoneyconcepts: share of the first --cut rows changed by the rest")
     for (group, column), share in their_changed.items():
         print(f"  {group:<10}{column:<16}{share:8.4f}")

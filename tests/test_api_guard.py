@@ -6,7 +6,7 @@ import pytest
 
 from freqtrade.exceptions import OperationalException
 
-from plugins.api_guard import check_api_credentials, credential_problem
+from plugins.integration.api_guard import check_api_credentials, credential_problem
 from tests.conftest import CONFIG, error_lines, run_freqtrade
 
 

@@ -1,11 +1,11 @@
-"""Hand-computed cases for plugins.candle_checks."""
+"""Hand-computed cases for plugins.quant.candle_checks."""
 
 import math
 
 import pandas as pd
 import pytest
 
-from plugins.candle_checks import candle_moves, largest_recent_move, rolling_max_move
+from plugins.quant.candle_checks import candle_moves, largest_recent_move, rolling_max_move
 
 
 CLOSES = pd.Series([100.0, 110.0, 99.0, 99.0, 148.5])

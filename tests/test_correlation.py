@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.correlation import (
+from plugins.quant.correlation import (
     DEFAULT_CORRELATIONS,
     aligned_closes,
     base_currency,

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from plugins.demo import buy_and_hold_wallet, render_markdown, Row
+from plugins.commands.demo import buy_and_hold_wallet, render_markdown, Row
 from tests.conftest import CONFIG, USER_DATA, REPO
 
 
@@ -42,7 +42,7 @@ def make_userdir(tmp_path, skip_file: str | None = None):
 
 
 def run_demo(userdir, *args):
-    demo = [sys.executable, "-m", "plugins.demo", "--userdir", str(userdir), *args]
+    demo = [sys.executable, "-m", "plugins.commands.demo", "--userdir", str(userdir), *args]
     return subprocess.run(demo, cwd=REPO, capture_output=True, text=True, timeout=300)
 
 

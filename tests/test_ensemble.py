@@ -1,11 +1,11 @@
-"""plugins.ensemble: time-ordered validation, member weights, fit/predict on deterministic data."""
+"""plugins.freqai.ensemble: time-ordered validation, member weights, fit/predict on deterministic data."""
 
 import math
 
 import numpy as np
 import pytest
 
-from plugins.ensemble import (
+from plugins.freqai.ensemble import (
     WeightedEnsemble,
     build_members,
     classification_scores,

@@ -1,4 +1,4 @@
-"""Staged exit plan (plugins/exits.py) on scripted price paths, and its freqtrade-hook wiring."""
+"""Staged exit plan (plugins/quant/exits.py) on scripted price paths, and its freqtrade-hook wiring."""
 
 from types import SimpleNamespace
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from freqtrade.strategy import stoploss_from_absolute
-from plugins.exits import ExitEvent, StagedExitPlan, atr_tp_sl
-from plugins.staged_exits import BREAK_EVEN_TAG, ENTRY_ATR_KEY, TP1_TAG, TP2_TAG, StagedExitsMixin
+from plugins.quant.exits import ExitEvent, StagedExitPlan, atr_tp_sl
+from plugins.strategy.staged_exits import BREAK_EVEN_TAG, ENTRY_ATR_KEY, TP1_TAG, TP2_TAG, StagedExitsMixin
 
 
 # entry 100, ATR 2: hard stop 96, TP1 103, TP2 108, trailing 3 behind the peak after TP1.

@@ -11,7 +11,7 @@ from freqtrade.freqai.data_drawer import FreqaiDataDrawer
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 from freqtrade.resolvers.freqaimodel_resolver import FreqaiModelResolver
 
-from plugins.ensemble import WeightedEnsemble
+from plugins.freqai.ensemble import WeightedEnsemble
 from tests.conftest import USER_DATA
 
 

@@ -1,4 +1,4 @@
-"""plugins.fusion arithmetic (hand-computed) and the AiFusion strategy's use of it."""
+"""plugins.quant.fusion arithmetic (hand-computed) and the AiFusion strategy's use of it."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 
 from freqtrade.resolvers import StrategyResolver
 
-from plugins.fusion import fused_score, prediction_score, technical_score
+from plugins.quant.fusion import fused_score, prediction_score, technical_score
 from tests.conftest import STRATEGY_DIR, USER_DATA
 
 

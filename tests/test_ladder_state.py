@@ -1,11 +1,11 @@
-"""Ladder state in trade custom data (plugins.ladder_state), including a dry-run DB restart."""
+"""Ladder state in trade custom data (plugins.strategy.ladder_state), including a dry-run DB restart."""
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 
-from plugins.ladder_state import (
+from plugins.strategy.ladder_state import (
     LADDER_KEY,
     LadderStore,
     exit_stake,
@@ -16,7 +16,7 @@ from plugins.ladder_state import (
     order_tag,
     parse_order_tag,
 )
-from plugins.ladders import DcaLadder, GridLadder
+from plugins.quant.ladders import DcaLadder, GridLadder
 
 
 def grid() -> GridLadder:
@@ -129,7 +129,7 @@ def test_ladder_survives_a_dry_run_database_restart(tmp_path):
 
 
 def test_ladder_orders_are_placed_only_within_freqtrades_price_distance():
-    from plugins.ladder_strategy import LadderStrategyMixin
+    from plugins.strategy.ladder_strategy import LadderStrategyMixin
 
     mixin = LadderStrategyMixin.__new__(LadderStrategyMixin)
     mixin.config = {}

@@ -1,4 +1,4 @@
-"""Grid / DCA ladder math (plugins.ladders) on hand-computed cases and scripted price paths.
+"""Grid / DCA ladder math (plugins.quant.ladders) on hand-computed cases and scripted price paths.
 
 The path harness mirrors freqtrade's backtest rules for a ladder: one resting order per candle
 (``next_order`` at the candle's open), a limit order fills when low <= price <= high, and a candle
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.ladders import (
+from plugins.quant.ladders import (
     DcaLadder,
     GridLadder,
     atr_dca_template,

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from plugins.market_snapshot import (
+from plugins.integration.market_snapshot import (
     SnapshotError,
     check_pairs,
     literal_pairs,
-    main as markets_main,
     read_snapshot,
     snapshot_path,
 )
+from plugins.commands.markets import main as markets_main
 from tests.conftest import CONFIG, USER_DATA, error_lines, run_freqtrade
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from freqtrade.exceptions import OperationalException
 
-from plugins.pack_protections import DEFAULT_PROTECTIONS, ConfiguredProtections
+from plugins.strategy.pack_protections import DEFAULT_PROTECTIONS, ConfiguredProtections
 
 
 class Strategy(ConfiguredProtections):

@@ -129,7 +129,7 @@ def test_hook_does_not_patch_market_loading_without_opt_in():
     offline = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              env={**env_base, "FREQTRADE_PACK_OFFLINE": "1"}, check=True)
     assert stock.stdout.strip() == "freqtrade.exchange.exchange"
-    assert offline.stdout.strip() == "plugins.offline"
+    assert offline.stdout.strip() == "plugins.integration.offline"
 
 
 def test_bad_pack_pairlist_setting_is_one_clear_line(tmp_path):

@@ -17,8 +17,8 @@ from freqtrade.plugins.protectionmanager import ProtectionManager
 from freqtrade.resolvers import ProtectionResolver
 
 from conftest import REPO
-from plugins import market_context
-from plugins.market_context import (
+from plugins.integration import market_context
+from plugins.integration.market_context import (
     StaticCandles,
     attach_dataprovider,
     confirm_entry,

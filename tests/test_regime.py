@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.regime import (
+from plugins.quant.regime import (
     _CODE,
     BEAR_TREND,
     BULL_TREND,

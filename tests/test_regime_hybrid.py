@@ -1,4 +1,4 @@
-"""RegimeHybrid: routing arithmetic (plugins.hybrid_routing) on hand-made columns, the strategy's
+"""RegimeHybrid: routing arithmetic (plugins.quant.hybrid_routing) on hand-made columns, the strategy's
 populate_* methods on a constructed dataframe (never a trend entry in BEAR_TREND), risk-gate stake
 scaling through custom_stake_amount, and a short offline backtest."""
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.hybrid_routing import (
+from plugins.quant.hybrid_routing import (
     REGIME_PLOT_CODES,
     allowed_logics,
     entry_stake_multiplier,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from plugins.risk import (
+from plugins.quant.risk import (
     daily_loss_fraction,
     drawdown_from_peak,
     loss_streak,

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.entry_filters import bars_in_zone, mature_history
-from plugins.pair_params import PairTable, fit_cross_emas, load_pair_table, pair_setting
+from plugins.quant.entry_filters import bars_in_zone, mature_history
+from plugins.quant.pair_params import PairTable, fit_cross_emas, load_pair_table, pair_setting
 from tests.conftest import CONFIG, STRATEGY_DIR, USER_DATA, error_lines, run_freqtrade
 
 

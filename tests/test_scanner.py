@@ -1,4 +1,4 @@
-"""Hand-computed cases for the scanner math (plugins.scanner) and pump-and-dump shape checks."""
+"""Hand-computed cases for the scanner math (plugins.quant.scanner) and pump-and-dump shape checks."""
 
 import math
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.candle_checks import recent_pump_and_dump, rolling_pump_and_dump
-from plugins.scanner import (
+from plugins.quant.candle_checks import recent_pump_and_dump, rolling_pump_and_dump
+from plugins.quant.scanner import (
     quote_volume,
     rank_pairs,
     regime_confidence,
@@ -171,7 +171,7 @@ def test_scan_validates_method_and_volume_window():
 
 
 def test_regime_method_counts_only_accepted_regimes(monkeypatch):
-    import plugins.regime
+    import plugins.quant.regime
 
     labels = {100.0: ("BULL_TREND", 0.8), 200.0: ("BEAR_TREND", 0.9), 300.0: ("UNDEFINED", 0.0)}
 
@@ -179,7 +179,7 @@ def test_regime_method_counts_only_accepted_regimes(monkeypatch):
         regime, confidence = labels[df["close"].iloc[0]]
         return df.assign(regime=regime, regime_confidence=confidence)
 
-    monkeypatch.setattr(plugins.regime, "detect_regime", fake_detect_regime)
+    monkeypatch.setattr(plugins.quant.regime, "detect_regime", fake_detect_regime)
     frames = {"A": frame([100.0] * 3), "B": frame([200.0] * 3), "C": frame([300.0] * 3)}
     assert regime_confidence(frames, ["BULL_TREND"]).tolist() == pytest.approx([0.8, 0.0, 0.0])
     table = scan(frames, window=3, volume_candles=1, min_score=0.65, min_volume=0,

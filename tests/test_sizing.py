@@ -1,4 +1,4 @@
-"""ATR risk sizing (plugins/sizing.py) on hand-computed cases."""
+"""ATR risk sizing (plugins/quant/sizing.py) on hand-computed cases."""
 
 import math
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import talib
 
-from plugins.sizing import atr_risk_stake, atr_stop_distance, risk_stake
+from plugins.quant.sizing import atr_risk_stake, atr_stop_distance, risk_stake
 
 
 # True ranges (prev close in brackets): 2 [100], 4 [101], 3 [103], 5 [102].
@@ -68,7 +68,7 @@ def test_invalid_settings_raise():
 def test_custom_stake_amount_hook_uses_last_candle_atr_and_equity():
     from types import SimpleNamespace
 
-    from plugins.staged_exits import AtrSizingMixin
+    from plugins.strategy.staged_exits import AtrSizingMixin
 
     class Sizer(AtrSizingMixin):
         timeframe = "1h"

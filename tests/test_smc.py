@@ -1,11 +1,11 @@
-"""SMC primitives (plugins.smc) on hand-built candles: exact indices and levels, and causality."""
+"""SMC primitives (plugins.quant.smc) on hand-built candles: exact indices and levels, and causality."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import USER_DATA
-from plugins.smc import (
+from plugins.quant.smc import (
     bars_since,
     fair_value_gaps,
     liquidity_sweeps,

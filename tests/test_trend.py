@@ -1,10 +1,10 @@
-"""Multi-timeframe weighted trend score (plugins/trend.py) on hand-computed cases."""
+"""Multi-timeframe weighted trend score (plugins/quant/trend.py) on hand-computed cases."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.trend import (
+from plugins.quant.trend import (
     BASE_WEIGHTS, ema_trend_direction, trend_weights, volatility_factor, weighted_trend_score,
 )
 

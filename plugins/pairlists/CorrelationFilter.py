@@ -11,8 +11,8 @@ from freqtrade.exchange.exchange_types import Tickers
 from freqtrade.plugins.pairlist.IPairList import IPairList, PairlistParameter, SupportsBacktesting
 from freqtrade.util import FtTTLCache
 
-from plugins.correlation import aligned_closes, pair_correlation, return_correlations
-from plugins.pairlist_data import (
+from plugins.quant.correlation import aligned_closes, pair_correlation, return_correlations
+from plugins.integration.pairlist_data import (
     fetch_candles,
     historical_cutoff,
     is_historical,
@@ -30,7 +30,7 @@ class CorrelationFilter(IPairList):
     keeps a pair only if the correlation of its log returns with every pair already kept is below
     ``max_correlation``. So of two pairs that move together, the higher-ranked one stays.
 
-    Correlations come from ``plugins.correlation``: Pearson correlation of log returns over the
+    Correlations come from ``plugins.quant.correlation``: Pearson correlation of log returns over the
     last ``lookback_period`` x ``lookback_timeframe`` candles (timestamps aligned across pairs);
     when a correlation cannot be measured, ``pair_correlation`` falls back to the pack's built-in
     table (BTC-ETH 0.85, ...) and otherwise treats the pair as uncorrelated (kept). Pairs with
@@ -107,7 +107,7 @@ class CorrelationFilter(IPairList):
                 )
         matrix = return_correlations(aligned_closes(mature), self._lookback_period)
         # Measured values as one array (fast walk over hundreds of pairs); a missing value
-        # falls back exactly as plugins.correlation.pair_correlation does (built-in table / 0).
+        # falls back exactly as plugins.quant.correlation.pair_correlation does (built-in table / 0).
         values = matrix.reindex(index=pairlist, columns=pairlist).to_numpy(dtype=float)
         kept: list[int] = []
         for i, pair in enumerate(pairlist):

@@ -11,8 +11,8 @@ from freqtrade.exchange.exchange_types import Tickers
 from freqtrade.plugins.pairlist.IPairList import IPairList, PairlistParameter, SupportsBacktesting
 from freqtrade.util import FtTTLCache
 
-from plugins.candle_checks import largest_recent_move, recent_pump_and_dump
-from plugins.pairlist_data import (
+from plugins.quant.candle_checks import largest_recent_move, recent_pump_and_dump
+from plugins.integration.pairlist_data import (
     fetch_candles,
     is_historical,
     lookback_parameters,
@@ -30,7 +30,7 @@ class ExitScamFilter(IPairList):
     - a single close-to-close move above ``max_candle_change`` (a fraction: 0.2 = 20%), or
     - a pump-and-dump shape: a run-up of at least ``pump_dump_rise`` from the lowest earlier
       close into a peak, followed by a fall of at least ``pump_dump_fall`` below that peak
-      (``plugins.candle_checks.recent_pump_and_dump``). This catches a pump spread over several
+      (``plugins.quant.candle_checks.recent_pump_and_dump``). This catches a pump spread over several
       candles that no single candle exceeds. ``pump_dump_rise: 0`` disables this rule.
 
     A pair with fewer than ``lookback_period`` + 1 candles cannot be checked and is removed
@@ -41,7 +41,7 @@ class ExitScamFilter(IPairList):
     future into a past backtest, and a check frozen at the backtest start would exclude a pair
     for months over a spike that a live bot forgets after ``lookback_period`` candles. Strategies
     apply the same checks per candle, causally, for an honest backtest
-    (``plugins.candle_checks.rolling_max_move`` / ``rolling_pump_and_dump``).
+    (``plugins.quant.candle_checks.rolling_max_move`` / ``rolling_pump_and_dump``).
     """
 
     supports_backtesting = SupportsBacktesting.NO_ACTION

@@ -2,7 +2,7 @@
 Regime scanner pairlist: keep the top-N pairs by trend/regime confidence among liquid pairs.
 
 First in the chain it generates the list from every active market quoted in the stake currency;
-later in the chain it re-ranks and trims the incoming list. The scoring is ``plugins.scanner``.
+later in the chain it re-ranks and trims the incoming list. The scoring is ``plugins.quant.scanner``.
 """
 
 import logging
@@ -15,15 +15,15 @@ from freqtrade.exchange.exchange_types import Tickers
 from freqtrade.plugins.pairlist.IPairList import IPairList, PairlistParameter, SupportsBacktesting
 from freqtrade.util import FtTTLCache
 
-from plugins.pairlist_data import (
+from plugins.integration.pairlist_data import (
     fetch_candles,
     historical_cutoff,
     is_historical,
     lookback_parameters,
     number_parameter,
 )
-from plugins.regime import BULL_TREND, REGIMES, regime_startup_candles
-from plugins.scanner import DIRECTIONS, METHODS, scan
+from plugins.quant.regime import BULL_TREND, REGIMES, regime_startup_candles
+from plugins.quant.scanner import DIRECTIONS, METHODS, scan
 
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class RegimeScanner(IPairList):
     candles, identically in every mode.
 
     Backtesting/hyperopt (and lookahead/recursive analysis): ranks on the candles that closed
-    before the backtest's first candle (``plugins.pairlist_data``), never on today's data, so it
+    before the backtest's first candle (``plugins.integration.pairlist_data``), never on today's data, so it
     is causal (``SupportsBacktesting.YES``); the choice is then fixed for the whole backtest,
     like StaticPairList. It does not re-scan every ``refresh_period`` inside a backtest.
     """
@@ -156,7 +156,7 @@ class RegimeScanner(IPairList):
                 "options": list(METHODS),
                 "description": "Score method",
                 "help": "trend: R^2 of a log-price line fit (fast, vectorized). "
-                "regime: confidence of plugins.regime.detect_regime on the last candle.",
+                "regime: confidence of plugins.quant.regime.detect_regime on the last candle.",
             },
             "direction": {
                 "type": "option",
@@ -220,7 +220,7 @@ class RegimeScanner(IPairList):
         return kept
 
     def rank(self, pairlist: list[str]) -> pd.DataFrame:
-        """The scanner's table for ``pairlist`` (see ``plugins.scanner.rank_pairs``)."""
+        """The scanner's table for ``pairlist`` (see ``plugins.quant.scanner.rank_pairs``)."""
         frames = fetch_candles(
             self._exchange, self._config, pairlist, self._lookback_timeframe, self._lookback_period
         )

@@ -13,8 +13,8 @@ from freqtrade.exchange import timeframe_to_minutes
 from freqtrade.persistence import Trade
 from freqtrade.plugins.protections import ProtectionReturn
 
-from plugins.correlation import aligned_closes, cluster_of, pair_correlation, return_correlations
-from plugins.market_context import MarketGuard, closed_candles
+from plugins.quant.correlation import aligned_closes, cluster_of, pair_correlation, return_correlations
+from plugins.integration.market_context import MarketGuard, closed_candles
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class CorrelationGuard(MarketGuard):
     by correlation >= ``cluster_correlation``, default 0.7) at ``max_cluster_trades`` (default 3).
 
     Per-pair lock for ``stop_duration`` / ``stop_duration_candles`` (default one candle),
-    re-checked at the next entry (see ``plugins.market_context``).
+    re-checked at the next entry (see ``plugins.integration.market_context``).
     """
 
     has_global_stop: bool = False

@@ -11,7 +11,7 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.persistence import Trade
 from freqtrade.plugins.protections import IProtection, ProtectionReturn
 
-from plugins.risk import (
+from plugins.quant.risk import (
     daily_loss_fraction,
     drawdown_from_peak,
     loss_streak,

@@ -11,8 +11,8 @@ from freqtrade.exceptions import OperationalException
 from freqtrade.exchange import timeframe_to_minutes
 from freqtrade.plugins.protections import ProtectionReturn
 
-from plugins.market_context import MarketGuard, closed_candles
-from plugins.regime import REGIMES, detect_regime, regime_startup_candles
+from plugins.integration.market_context import MarketGuard, closed_candles
+from plugins.quant.regime import REGIMES, detect_regime, regime_startup_candles
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +25,8 @@ class RegimeGuard(MarketGuard):
     Locks new entries while ``pair`` (default ``BTC/USDT``) on ``timeframe`` (default: the
     strategy's) is in one of ``regimes`` (default ``["BEAR_TREND", "VOLATILE_TRANSITION"]``) with
     ``regime_confidence`` >= ``min_confidence`` (default 0). The regime is
-    ``plugins.regime.detect_regime`` on the last candles that closed at or before the check
-    (``plugins.market_context`` explains how the guard gets candles and runs before entries).
+    ``plugins.quant.regime.detect_regime`` on the last candles that closed at or before the check
+    (``plugins.integration.market_context`` explains how the guard gets candles and runs before entries).
 
     The lock is global, or per pair with ``only_per_pair: true``. With ``regime_of: "pair"`` the
     regime is that of the pair being entered instead of ``pair`` (a per-pair lock: no entry in a
@@ -111,7 +111,7 @@ class RegimeGuard(MarketGuard):
         if candles.empty:
             self.log_once(
                 f"{self.name}: no {pair} {self._timeframe} candles (attach the DataProvider "
-                "via plugins.market_context); not locking.",
+                "via plugins.integration.market_context); not locking.",
                 logger.warning,
             )
             return None

@@ -3,7 +3,7 @@ AI fusion (seeds 000 + 003): a technical score blended with a FreqAI ensemble's 
 
 Trading plan
 - Indicators (1h): EMA20/EMA50, RSI(14), ADX(14), ATR% and Bollinger width (for the plot).
-  Technical score in [0, 1] (``plugins.fusion.technical_score``): uptrend (EMA20 vs EMA50),
+  Technical score in [0, 1] (``plugins.quant.fusion.technical_score``): uptrend (EMA20 vs EMA50),
   pullback (low RSI) and trend strength (ADX, counted in uptrends only).
 - AI (optional, FreqAI): ``EnsembleRegressor`` predicts the mean forward return over the next
   ``label_period_candles`` candles (``EnsembleClassifier``: up/down). The prediction becomes a
@@ -17,8 +17,7 @@ Trading plan
 - Exit: fused <= exit_threshold, ROI ladder, 7% stoploss. Long only (spot).
 
 FreqAI features (``feature_engineering_*``): returns, RSI, ATR%, regime features (ADX, EMA20/50
-spread, Bollinger width, distance to EMA), relative volume, hour/day; all TA-Lib, causal. They can
-move to ``plugins.regime`` once that module exists.
+spread, Bollinger width, distance to EMA), relative volume, hour/day; all TA-Lib, causal.
 
     freqtrade backtesting --config user_data/config.json --config user_data/config.freqai.json \
         --freqaimodel EnsembleRegressor --strategy AiFusion --timerange 20250201-20250831
@@ -32,8 +31,8 @@ from pandas import DataFrame
 
 from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, IStrategy
 
-from plugins.fusion import fused_score, prediction_score, technical_score
-from plugins.pack_protections import ConfiguredProtections
+from plugins.quant.fusion import fused_score, prediction_score, technical_score
+from plugins.strategy.pack_protections import ConfiguredProtections
 
 
 logger = logging.getLogger(__name__)

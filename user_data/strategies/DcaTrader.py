@@ -4,7 +4,7 @@ DCA trader (seed 002 §6.2, §7.3): dollar-cost averaging into dips through freq
 Trading plan
 - Indicators (1h): ATR(14) for the ladder template, RSI(14) for the entry.
 - Entry: RSI(14) <= buy_rsi (a dip) with a valid ATR template.
-- Ladder template (plugins.ladders.atr_dca_template), fixed at the initial fill from the last closed
+- Ladder template (plugins.quant.ladders.atr_dca_template), fixed at the initial fill from the last closed
   candle: trigger = trigger_atr_mult × ATR / price (seed: 1.5), take profit = tp_atr_mult × ATR / price
   (seed: 3).
 - Safety orders (adjust_trade_position, limit price at the trigger via custom_entry_price): a further
@@ -18,7 +18,7 @@ Trading plan
   the average down after each safety order, as freqtrade allows after fills).
   max_entry_position_adjustment = 6 is the hard cap (the top of max_steps' range).
 - State: the ladder (trigger, TP, filled steps, cost, amount, last buy) lives in the trade's custom
-  data (plugins.ladder_state), so a restarted bot resumes it and FreqUI shows the next trigger, the
+  data (plugins.strategy.ladder_state), so a restarted bot resumes it and FreqUI shows the next trigger, the
   TP price and the average entry.
 
 What a candle-based backtest can and cannot simulate
@@ -41,10 +41,10 @@ from pandas import DataFrame
 
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 
-from plugins.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
-from plugins.ladder_strategy import LadderStrategyMixin
-from plugins.ladders import DcaLadder, atr_dca_template, dca_initial_stake
-from plugins.pack_protections import ConfiguredProtections
+from plugins.strategy.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
+from plugins.strategy.ladder_strategy import LadderStrategyMixin
+from plugins.quant.ladders import DcaLadder, atr_dca_template, dca_initial_stake
+from plugins.strategy.pack_protections import ConfiguredProtections
 
 
 KIND = "dca"

@@ -3,18 +3,18 @@ EMA / Bollinger trend follower (seed 002 §6.3) with multi-timeframe confirmatio
 
 Trading plan (1h candles, long only on spot)
 - Indicators: fast/slow EMA (periods per pair from ema_periods.json, default 20/50, fitted on
-  2024-09-14..2025-01-31, see plugins/pair_params.py); Bollinger bands (20, buy_bb_std = 2.0);
+  2024-09-14..2025-01-31, see plugins/quant/pair_params.py); Bollinger bands (20, buy_bb_std = 2.0);
   RSI(14); ATR(14) and NATR = ATR / close; 20-candle average volume; the weighted 1h/4h/1d trend
-  score ``trend_score`` (plugins/trend.py, seed weights 0.4/0.3/0.2, ATR-adapted, renormalised).
+  score ``trend_score`` (plugins/quant/trend.py, seed weights 0.4/0.3/0.2, ATR-adapted, renormalised).
 - Entry: the fast EMA crossed above the slow EMA within buy_cross_window candles, close above the
   upper band, RSI in [buy_rsi_min, buy_rsi_max] (30-70), volume > buy_volume_mult (1.5) x average,
   NATR in [buy_natr_min, buy_natr_max] (ATR filter: not dead, not wild), trend_score >=
   buy_trend_min (never against the weighted higher-timeframe trend).
-- Exit: fast EMA back below the slow EMA, or the staged plan (plugins/staged_exits.py): SL = entry
+- Exit: fast EMA back below the slow EMA, or the staged plan (plugins/strategy/staged_exits.py): SL = entry
   - exit_stop_atr x ATR; TP1 = entry + exit_tp1_atr x ATR closes 50%, then break-even and a trailing
   stop exit_trail_atr x ATR behind the best price;
   TP2 = entry + (exit_tp1_atr + exit_tp2_extra_atr) x ATR.
-- Risk (shared frame, plugins/atr_strategy.py): stake sized so the ATR stop costs sizing_risk of
+- Risk (shared frame, plugins/strategy/atr_strategy.py): stake sized so the ATR stop costs sizing_risk of
   equity (max sizing_max_share per trade), -25% static stop behind it, DrawdownGuard protection.
 """
 
@@ -25,9 +25,9 @@ from pandas import DataFrame
 
 from freqtrade.strategy import DecimalParameter, IntParameter
 
-from plugins.atr_strategy import AtrManagedStrategy
-from plugins.entry_filters import bars_in_zone
-from plugins.pair_params import PairTable
+from plugins.strategy.atr_strategy import AtrManagedStrategy
+from plugins.quant.entry_filters import bars_in_zone
+from plugins.quant.pair_params import PairTable
 
 
 class EmaBbTrend(AtrManagedStrategy):

@@ -3,11 +3,11 @@ Grid trader (seed 002 §6.1, §7.3): a long-only spot grid run through freqtrade
 
 Trading plan
 - Indicators (1h): ATR(14) for the grid template, ADX(14) as the trend gate.
-- Grid template (plugins.ladders.atr_grid_template): bounds = price ± bounds_atr_mult × ATR(14),
+- Grid template (plugins.quant.ladders.atr_grid_template): bounds = price ± bounds_atr_mult × ATR(14),
   levels = clamp(round(span / (step_atr_mult × ATR)), 5, 50); arithmetic or geometric spacing.
   Defaults (2 × ATR, step 1 × ATR) give 5 lines one ATR apart.
-- Entry: ADX(14) < adx_max (no strong trend) and a valid template. INTERIM GATE: a plain TA-Lib
-  ADX gate until the pack's trend/regime block (plugins/trend.py, plugins/regime.py) exists.
+- Entry: ADX(14) < adx_max (no strong trend) and a valid template (RegimeHybrid, which reuses this
+  class, gates it with the regime detector in plugins/quant/regime.py instead).
   The initial buy (custom_stake_amount) holds one lot per grid line above the start line, i.e.
   half the trade's stake for a symmetric grid; the other half stays reserved for the buys below,
   so the full ladder is always funded (with "unlimited" stake each trade gets 1/max_open_trades).
@@ -21,7 +21,7 @@ Trading plan
 - Risk: a stop on the whole position stop_pct below the lowest line (custom_stoploss, moved with
   the grid after fills); stoploss = -0.20 is only the safety net before the ladder exists.
 - State: the ladder (lines, empty line, lot, realised grid profit, counters) lives in the trade's
-  custom data (plugins.ladder_state), so a restarted bot resumes it and FreqUI shows it.
+  custom data (plugins.strategy.ladder_state), so a restarted bot resumes it and FreqUI shows it.
 
 What a candle-based backtest can and cannot simulate
 - Freqtrade holds ONE open order per trade and calls adjust_trade_position once per candle, so the
@@ -55,10 +55,10 @@ from freqtrade.strategy import (
     IStrategy,
 )
 
-from plugins.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
-from plugins.ladder_strategy import LadderStrategyMixin
-from plugins.ladders import GridLadder, atr_grid_template, grid_entry_fraction, grid_levels
-from plugins.pack_protections import ConfiguredProtections
+from plugins.strategy.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
+from plugins.strategy.ladder_strategy import LadderStrategyMixin
+from plugins.quant.ladders import GridLadder, atr_grid_template, grid_entry_fraction, grid_levels
+from plugins.strategy.pack_protections import ConfiguredProtections
 
 
 logger = logging.getLogger(__name__)

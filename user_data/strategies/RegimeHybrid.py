@@ -3,7 +3,7 @@ Regime hybrid (issue 6, seeds 002 §8 and 003): one strategy that routes every p
 candle, to the pack's grid, DCA or trend logic according to the pair's market regime.
 
 Trading plan (1h candles, long only on spot)
-- Regime (plugins/regime.py, on the pair's own candles): TIGHT_RANGE / WIDE_RANGE -> grid;
+- Regime (plugins/quant/regime.py, on the pair's own candles): TIGHT_RANGE / WIDE_RANGE -> grid;
   QUIET_TRANSITION -> hold (exits only); VOLATILE_TRANSITION -> reduce exposure (no entries, open
   trades closed: ``sell_risk_off_exit``); BULL_TREND -> grid + DCA + trend; BEAR_TREND -> DCA only,
   never a trend entry. Routing uses ``regime_active`` (ADX hysteresis; a switch needs confidence
@@ -12,8 +12,8 @@ Trading plan (1h candles, long only on spot)
   * trend: EmaBbTrend's entry (EMA cross within a window, close above the upper band, RSI, volume,
     NATR filter, weighted 1h/4h/1d trend score >= buy_trend_min) - RegimeHybrid subclasses it;
   * DCA: DcaTrader's entry (RSI(14) <= its buy_rsi with a valid ATR ladder template);
-  * grid: GridTrader's ATR grid template is valid; the regime replaces GridTrader's interim ADX gate.
-  plugins/hybrid_routing.py keeps a signal only where the active regime's playbook allows its
+  * grid: GridTrader's ATR grid template is valid; the regime replaces GridTrader's ADX gate.
+  plugins/quant/hybrid_routing.py keeps a signal only where the active regime's playbook allows its
   logic and the risk gate allows entries; if several fire, trend > DCA > grid names the trade.
   enter_tag = "<regime_active>:<logic>" (e.g. "BEAR_TREND:dca"), shown in FreqUI.
   buy_bull_grid = False takes the grid out of BULL_TREND (a grid signal fires on every candle and
@@ -44,7 +44,7 @@ from DcaTrader import DcaTrader
 from EmaBbTrend import EmaBbTrend
 from GridTrader import GridTrader
 
-from plugins.hybrid_routing import (
+from plugins.quant.hybrid_routing import (
     entry_stake_multiplier,
     logic_of_tag,
     reduce_exposure,
@@ -52,8 +52,8 @@ from plugins.hybrid_routing import (
     route_entries,
     scale_stake,
 )
-from plugins.ladder_state import last_closed_candle
-from plugins.regime import BULL_TREND, allows, detect_regime, regime_startup_candles
+from plugins.strategy.ladder_state import last_closed_candle
+from plugins.quant.regime import BULL_TREND, allows, detect_regime, regime_startup_candles
 
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class RegimeHybrid(EmaBbTrend):
     # EmaBbTrend's 1000 (per-pair EMAs, 4h/1d informative) covers the regime detector's warm-up.
     startup_candle_count = max(EmaBbTrend.startup_candle_count, regime_startup_candles())
 
-    # Regime detector settings (plugins.regime.detect_regime; computed in populate_indicators,
+    # Regime detector settings (plugins.quant.regime.detect_regime; computed in populate_indicators,
     # so not searched). ADX / ATR% thresholds are the seed's.
     regime_range_enter = IntParameter(14, 20, default=18, space="buy", optimize=False)
     regime_range_exit = IntParameter(20, 24, default=22, space="buy", optimize=False)
@@ -167,7 +167,7 @@ class RegimeHybrid(EmaBbTrend):
         dataframe, trend_signal = self._entry_signal(dataframe, super().populate_entry_trend, metadata)
         dataframe, dca_signal = self._entry_signal(dataframe, dca.populate_entry_trend, metadata)
         # GridTrader's populate_entry_trend draws the grid template; its entry is "template valid
-        # AND ADX < adx_max" - the ADX part is its interim gate, which the regime replaces here.
+        # AND ADX < adx_max" - the regime replaces the ADX part here.
         dataframe, _ = self._entry_signal(dataframe, grid.populate_entry_trend, metadata)
         grid_signal = dataframe["grid_lower"].notna() & (dataframe["volume"] > 0)
 

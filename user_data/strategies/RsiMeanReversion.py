@@ -3,8 +3,8 @@ RSI mean reversion (seed 001): buy oversold dips of pairs whose higher-timeframe
 
 Trading plan (1h candles; long only on spot, the short mirror only where the trading mode allows it)
 - Indicators: RSI(14); the pair's "optimal EMA" (period per pair from ema_periods.json, fitted on
-  2024-09-14..2025-01-31, see plugins/pair_params.py); ATR(14); the weighted 4h/1d trend score
-  ``htf_score`` (plugins/trend.py, seed 003 weights renormalised without 1w).
+  2024-09-14..2025-01-31, see plugins/quant/pair_params.py); ATR(14); the weighted 4h/1d trend score
+  ``htf_score`` (plugins/quant/trend.py, seed 003 weights renormalised without 1w).
 - Entry (long): RSI <= buy_rsi (29), with every filter checked on the entry candle only:
   - higher-timeframe trend not down: htf_score >= buy_htf_min_score;
   - the pair's optimal EMA rising over buy_ema_slope candles;
@@ -13,11 +13,11 @@ Trading plan (1h candles; long only on spot, the short mirror only where the tra
   - maturity: every candle of the last buy_maturity_days days traded.
   Short mirror (futures subclasses with can_short = True): RSI >= short_rsi (71), htf_score <= -min.
 - Exit: RSI >= sell_rsi (65) (short: RSI <= short_exit_rsi, 35), or the staged plan
-  (plugins/staged_exits.py): hard stop exit_stop_atr x ATR; TP1 at exit_tp1_atr x ATR closes
+  (plugins/strategy/staged_exits.py): hard stop exit_stop_atr x ATR; TP1 at exit_tp1_atr x ATR closes
   exit_tp1_share (50%), then stop to break-even and trailing exit_trail_atr x ATR; TP2 closes the
   rest.
 - Risk: each trade risks sizing_risk (1%) of equity to its ATR stop, capped at sizing_max_share;
-  last-resort -25% stop and DrawdownGuard come from plugins/atr_strategy.py.
+  last-resort -25% stop and DrawdownGuard come from plugins/strategy/atr_strategy.py.
 """
 
 from pathlib import Path
@@ -27,10 +27,10 @@ from pandas import DataFrame
 
 from freqtrade.strategy import DecimalParameter, IntParameter
 
-from plugins.atr_strategy import AtrManagedStrategy
-from plugins.candle_checks import rolling_max_move
-from plugins.entry_filters import bars_in_zone, mature_history
-from plugins.pair_params import PairTable
+from plugins.strategy.atr_strategy import AtrManagedStrategy
+from plugins.quant.candle_checks import rolling_max_move
+from plugins.quant.entry_filters import bars_in_zone, mature_history
+from plugins.quant.pair_params import PairTable
 
 
 class RsiMeanReversion(AtrManagedStrategy):

@@ -3,7 +3,7 @@ Smart Money Concepts, multi-timeframe (seed 002 §6.4): buy discount retracement
 structure.
 
 Trading plan
-- Indicators (all causal, from plugins.smc; a swing is known only `right` candles after its pivot):
+- Indicators (all causal, from plugins.quant.smc; a swing is known only `right` candles after its pivot):
   - 1d and 4h: market structure (BOS / CHOCH on closes beyond the last confirmed swing) -> trend.
   - 1h: liquidity sweeps of the last swing low, bullish CHOCH, premium/discount in the swing range.
   - 15m: fair value gaps with mitigation, BOS, last confirmed swing low, volume vs its 24h mean.
@@ -47,8 +47,8 @@ from freqtrade.strategy import (
     stoploss_from_absolute,
 )
 
-from plugins.pack_protections import ConfiguredProtections
-from plugins.smc import bars_since, smc_features
+from plugins.strategy.pack_protections import ConfiguredProtections
+from plugins.quant.smc import bars_since, smc_features
 
 
 STOP_KEY = "smc_stop"

@@ -1,6 +1,6 @@
 """Entry filters of the RSI bot (seed 001), checked at entry only: RSI time filter, pair maturity.
 
-(The exit-scam filter is ``plugins.candle_checks.rolling_max_move``.) Pure, vectorized and causal.
+(The exit-scam filter is ``plugins.quant.candle_checks.rolling_max_move``.) Pure, vectorized and causal.
 """
 
 import pandas as pd

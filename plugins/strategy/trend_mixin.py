@@ -1,4 +1,4 @@
-"""Freqtrade wiring of ``plugins.trend`` for 1h strategies: 4h/1d informative trend columns, scores.
+"""Freqtrade wiring of ``plugins.quant.trend`` for 1h strategies: 4h/1d informative trend columns, scores.
 
 ``HigherTimeframeTrendMixin`` (put it before ``IStrategy``) adds, through ``@informative``, the
 4h and 1d columns ``trend_dir_4h``, ``vol_factor_4h``, ``trend_dir_1d``, ``vol_factor_1d`` (each
@@ -9,7 +9,7 @@ is only seen once it has closed. Call ``self.add_trend_scores(dataframe)`` at th
 - ``trend_score``: 1h + 4h + 1d vote (base weights 0.4 / 0.3 / 0.2, ATR-adapted, renormalised);
 - ``htf_score``: the higher timeframes only (4h + 1d, base 0.3 / 0.2, renormalised).
 
-No 1w vote: the pack has no weekly candles (see ``plugins.trend``), so its 0.1 is renormalised away.
+No 1w vote: the pack has no weekly candles (see ``plugins.quant.trend``), so its 0.1 is renormalised away.
 Startup: freqtrade loads each informative timeframe with ``startup_candle_count`` candles *of that
 timeframe*, so the 4h/1d columns (EMA, ATR + median window: about ``3 x EMA + 14 + 30`` candles)
 are warm whenever the 1h columns are; the strategy's own 1h indicators set its startup count.
@@ -19,8 +19,8 @@ from pandas import DataFrame
 
 from freqtrade.strategy import IntParameter, informative
 
-from plugins.strategy_params import OwnParametersMixin
-from plugins.trend import ema_trend_direction, volatility_factor, weighted_trend_score
+from plugins.strategy.strategy_params import OwnParametersMixin
+from plugins.quant.trend import ema_trend_direction, volatility_factor, weighted_trend_score
 
 
 class HigherTimeframeTrendMixin(OwnParametersMixin):

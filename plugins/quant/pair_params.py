@@ -8,7 +8,7 @@ Table format (``user_data/strategies/ema_periods.json``)::
 
 A pair missing from ``pairs`` uses ``default``. Regenerate (offline, from the bundled candles)::
 
-    .venv/bin/python -m plugins.pair_params --timerange 20240914-20250131 \
+    .venv/bin/python -m plugins.commands.fit_pair_params --timerange 20240914-20250131 \
         --out user_data/strategies/ema_periods.json
 
 The fit is a per-pair grid search over a few candidate periods, scored by the mean forward return
@@ -20,9 +20,7 @@ freqtrade alternative - one ``freqtrade hyperopt --pairs X`` run per pair - fits
 with a full backtest per epoch, at many times the cost.
 """
 
-import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,7 +40,7 @@ def load_pair_table(path: Path, strategy: str) -> dict:
         table = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"Per-pair parameter table {path} not found; regenerate it with "
-                         f"`python -m plugins.pair_params --out {path}`.") from None
+                         f"`python -m plugins.commands.fit_pair_params --out {path}`.") from None
     except ValueError as err:
         raise ValueError(f"Per-pair parameter table {path} is not valid JSON: {err}") from None
     section = table.get(strategy)
@@ -127,7 +125,7 @@ def fit_table(datadir: Path, pairs: Sequence[str], timerange: str, timeframe: st
         "fitted_on": {
             "timerange": timerange, "timeframe": timeframe, "data": str(datadir),
             "method": "per-pair grid search, mean forward return after the core signal "
-                      "(plugins/pair_params.py)",
+                      "(plugins/quant/pair_params.py)",
         },
         **{name: {"default": dict(d), "pairs": {}} for name, d in DEFAULTS.items()},
     }
@@ -140,22 +138,3 @@ def fit_table(datadir: Path, pairs: Sequence[str], timerange: str, timeframe: st
         if (cross := fit_cross_emas(candles)) is not None:
             table["EmaBbTrend"]["pairs"][pair] = {"ema_fast": cross[0], "ema_slow": cross[1]}
     return table
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Fit the per-pair EMA table from bundled candles.")
-    parser.add_argument("--config", default="user_data/config.json")
-    parser.add_argument("--datadir", default="user_data/data/binance")
-    parser.add_argument("--timerange", default="20240914-20250131")
-    parser.add_argument("--out", default="user_data/strategies/ema_periods.json")
-    args = parser.parse_args(argv)
-    pairs = json.loads(Path(args.config).read_text())["exchange"]["pair_whitelist"]
-    table = fit_table(Path(args.datadir), pairs, args.timerange)
-    Path(args.out).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
-    fitted = {name: table[name]["pairs"] for name in DEFAULTS}
-    print(f"wrote {args.out}: {json.dumps(fitted)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,9 @@
 """Offline exchange: markets from the bundled snapshot, candles and tickers from bundled data.
 
-Installed on freqtrade's ``Exchange`` class by ``plugins/freqtrade_hooks.py`` when
+Installed on freqtrade's ``Exchange`` class by ``plugins/integration/freqtrade_hooks.py`` when
 ``FREQTRADE_PACK_OFFLINE=1`` is set. Three network paths are replaced:
 
-- market loading   -> ``user_data/markets/<exchange>-<mode>.json`` (``plugins.market_snapshot``)
+- market loading   -> ``user_data/markets/<exchange>-<mode>.json`` (``plugins.integration.market_snapshot``)
 - recent candles   -> the last candles of the bundled data files (``config["datadir"]``), as if the
                       data's last candle were "now"; pairlists that scan candles run unchanged.
 - tickers          -> derived from the last bundled candle of each pair (last = bid = ask = close,
@@ -18,7 +18,7 @@ from types import MethodType
 
 from pandas import DataFrame
 
-from plugins.market_snapshot import SnapshotError, load_for_config
+from plugins.integration.market_snapshot import SnapshotError, load_for_config
 
 
 logger = logging.getLogger(__name__)

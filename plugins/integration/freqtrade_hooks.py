@@ -12,19 +12,19 @@ environment where the pack is installed. It does nothing until freqtrade itself 
    Built-in behaviour is unchanged; ``"method": "ExitScamFilter"`` simply becomes resolvable.
 
 2. **API credentials (always on).** FreqUI's API server refuses to start while its username,
-   password or JWT secret are empty or placeholders (``plugins/api_guard.py``); stock freqtrade only
+   password or JWT secret are empty or placeholders (``plugins/integration/api_guard.py``); stock freqtrade only
    warns. The committed config holds no secrets; they come from ``FREQTRADE__API_SERVER__*``.
 
 3. **Entry-time market protections (always on, inert without them).** Freqtrade evaluates
    protections only after a trade closes, and never gives them candles. After
    ``StrategyResolver.load_strategy``, the strategy's ``confirm_trade_entry`` is wrapped so the
    pack's market guards (RegimeGuard, CorrelationGuard) run right before each entry on candles
-   from freqtrade's DataProvider (``plugins/market_context.py``). With no such guard configured
+   from freqtrade's DataProvider (``plugins/integration/market_context.py``). With no such guard configured
    it only forwards to the strategy's own method.
 
 4. **Offline markets (opt-in).** With ``FREQTRADE_PACK_OFFLINE=1`` in the environment, the
    exchange reads markets from the bundled snapshot and candles/tickers from the bundled data
-   (see ``plugins/offline.py``) instead of calling the exchange API. Without it, all is stock.
+   (see ``plugins/integration/offline.py``) instead of calling the exchange API. Without it, all is stock.
 
 Post-import patching (rather than subclassing) is used because freqtrade instantiates these classes
 itself; a meta-path finder is the standard-library way to run code right after a module loads.
@@ -94,13 +94,13 @@ def _patch_protection_resolver(module: ModuleType) -> None:
 def _patch_exchange(module: ModuleType) -> None:
     if not offline_enabled():
         return
-    from plugins.offline import install_offline_exchange
+    from plugins.integration.offline import install_offline_exchange
 
     install_offline_exchange(module.Exchange)
 
 
 def _patch_webserver(module: ModuleType) -> None:
-    from plugins.api_guard import check_api_credentials
+    from plugins.integration.api_guard import check_api_credentials
 
     original_init = module.ApiServer.__init__
 
@@ -117,7 +117,7 @@ def _patch_strategy_resolver(module: ModuleType) -> None:
         return
 
     def load_strategy(config=None):
-        from plugins.market_context import install_entry_check
+        from plugins.integration.market_context import install_entry_check
 
         strategy = original(config)
         install_entry_check(strategy)  # market protections are checked before each entry

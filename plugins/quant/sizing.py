@@ -5,7 +5,7 @@
 
 So a trade stopped out at its stop loses ``risk_fraction`` of equity (before fees and slippage),
 whatever the pair's volatility: volatile pairs get smaller stakes, quiet pairs larger ones, up to
-the cap. Pure arithmetic, used by ``plugins.staged_exits.AtrSizingMixin.custom_stake_amount`` and
+the cap. Pure arithmetic, used by ``plugins.strategy.staged_exits.AtrSizingMixin.custom_stake_amount`` and
 importable by any strategy that sizes on a stop distance.
 """
 

@@ -8,7 +8,7 @@ strategy timeframe::
             dataframe["atr"] = ta.ATR(dataframe, timeperiod=14)
             ...
 
-What the hooks do (all levels from ``plugins.exits.StagedExitPlan`` / ``plugins.sizing``):
+What the hooks do (all levels from ``plugins.quant.exits.StagedExitPlan`` / ``plugins.quant.sizing``):
 
 - ``custom_stake_amount``: stake = equity x ``sizing_risk`` / (``exit_stop_atr`` x ATR) x price,
   capped at ``sizing_max_share`` x equity and freqtrade's min/max stake (seed 004).
@@ -28,7 +28,7 @@ backtesting, TP1/TP2 are checked at the candle open (the rate freqtrade passes t
 stop is checked against the candle's range.
 
 Hyperopt parameters are declared here once; each strategy class gets its own copies (see
-``plugins.strategy_params``), and a strategy may redeclare any of them to change its range or default.
+``plugins.strategy.strategy_params``), and a strategy may redeclare any of them to change its range or default.
 """
 
 import math
@@ -40,9 +40,9 @@ from freqtrade.exchange import timeframe_to_prev_date
 from freqtrade.persistence import Trade
 from freqtrade.strategy import DecimalParameter, stoploss_from_absolute
 
-from plugins.exits import StagedExitPlan
-from plugins.sizing import atr_risk_stake
-from plugins.strategy_params import OwnParametersMixin
+from plugins.quant.exits import StagedExitPlan
+from plugins.quant.sizing import atr_risk_stake
+from plugins.strategy.strategy_params import OwnParametersMixin
 
 
 TP1_TAG = "tp1"

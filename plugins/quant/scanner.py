@@ -11,12 +11,12 @@ Pipeline
    - ``trend_confidence`` (method "trend", the default): R^2 of a straight-line fit of log(close)
      against time over the whole window, computed for all pairs in one matrix product. R^2 is how
      much of the price path a steady trend explains (1.0 = a perfectly steady trend, ~0 = noise or
-     a range). It is the scanner's own formula, not ``plugins.regime``: a per-pair regime
+     a range). It is the scanner's own formula, not ``plugins.quant.regime``: a per-pair regime
      detector runs a dataframe pipeline per pair, while this is one vectorized pass over the 2-D
      array: 500 pairs x 720 candles rank in well under a second, about 30x faster than the
      regime method (benchmarks/scanner_speed.py).
    - ``regime_confidence`` (method "regime"): the pack's regime detector
-     (``plugins.regime.detect_regime``) on each pair; the confidence of the last closed candle,
+     (``plugins.quant.regime.detect_regime``) on each pair; the confidence of the last closed candle,
      counted only when that candle's regime is one of the accepted regimes.
 3. ``quote_volume``: close x volume summed over the last N candles (24 h of candles by default),
    the same figure offline tickers report as quoteVolume.
@@ -98,13 +98,13 @@ def trend_confidence(closes: np.ndarray, direction: str = "up") -> np.ndarray:
 def regime_confidence(
     frames: Mapping[str, pd.DataFrame], accepted_regimes: Iterable[str]
 ) -> np.ndarray:
-    """Confidence of the last candle from ``plugins.regime.detect_regime``, per pair.
+    """Confidence of the last candle from ``plugins.quant.regime.detect_regime``, per pair.
 
     0.0 when the last candle's regime is not accepted, NaN when the detector gives none (too
     little history). One detector call per pair: slower than ``trend_confidence`` (see the
     benchmark), kept so a scanner can rank by the same regime the strategies trade on.
     """
-    from plugins.regime import detect_regime
+    from plugins.quant.regime import detect_regime
 
     accepted = set(accepted_regimes)
     result = np.full(len(frames), np.nan)

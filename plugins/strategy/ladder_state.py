@@ -16,7 +16,7 @@ from typing import Any
 
 from freqtrade.strategy import stoploss_from_absolute
 
-from plugins.ladders import DcaLadder, GridLadder
+from plugins.quant.ladders import DcaLadder, GridLadder
 
 
 LADDER_KEY = "ladder"

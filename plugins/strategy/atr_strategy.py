@@ -1,8 +1,8 @@
 """Common frame of the pack's 1h ATR-managed strategies (RsiMeanReversion, EmaBbTrend, ...).
 
 ``AtrManagedStrategy`` = ``StagedExitsMixin`` (ATR sizing + hard stop / TP1 / break-even / trailing
-/ TP2, see ``plugins.staged_exits``) + ``HigherTimeframeTrendMixin`` (4h/1d trend votes and the
-weighted ``trend_score`` / ``htf_score``, see ``plugins.trend_mixin``) on a 1h, spot, long-only
+/ TP2, see ``plugins.strategy.staged_exits``) + ``HigherTimeframeTrendMixin`` (4h/1d trend votes and the
+weighted ``trend_score`` / ``htf_score``, see ``plugins.strategy.trend_mixin``) on a 1h, spot, long-only
 ``IStrategy``: exits come from the strategy's signals and the staged plan, never from ROI; the
 -25% static stop is only a last resort behind the ATR stop. A subclass writes its trading plan:
 indicators (calling ``self.add_atr`` and ``self.add_trend_scores``), entry and exit signals.
@@ -15,9 +15,9 @@ from pandas import DataFrame
 
 from freqtrade.strategy import IntParameter, IStrategy
 
-from plugins.pack_protections import ConfiguredProtections
-from plugins.staged_exits import StagedExitsMixin
-from plugins.trend_mixin import HigherTimeframeTrendMixin
+from plugins.strategy.pack_protections import ConfiguredProtections
+from plugins.strategy.staged_exits import StagedExitsMixin
+from plugins.strategy.trend_mixin import HigherTimeframeTrendMixin
 
 
 class AtrManagedStrategy(

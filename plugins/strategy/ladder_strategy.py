@@ -1,7 +1,7 @@
 """Freqtrade callback plumbing shared by the ladder strategies (GridTrader, DcaTrader).
 
 ``LadderStrategyMixin`` goes before ``IStrategy`` in a strategy's bases. It owns the trade's ladder
-(``self.ladders``, a ``plugins.ladder_state.LadderStore``) and implements the hooks whose logic is
+(``self.ladders``, a ``plugins.strategy.ladder_state.LadderStore``) and implements the hooks whose logic is
 the same for every ladder:
 
 * ``bot_loop_start``: tells the store when a new backtest / hyperopt epoch starts;
@@ -16,7 +16,7 @@ A strategy sets ``ladder_kind`` and implements ``start_ladder(trade, price, amou
 
 import logging
 
-from plugins.ladder_state import LadderStore, ladder_stoploss, parse_order_tag
+from plugins.strategy.ladder_state import LadderStore, ladder_stoploss, parse_order_tag
 
 
 logger = logging.getLogger(__name__)

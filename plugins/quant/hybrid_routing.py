@@ -2,11 +2,11 @@
 
 What
     ``RegimeHybrid`` computes three independent entry signals per candle (grid, DCA, trend; each
-    from the pack's own grid / DCA / trend code) and lets ``plugins.regime`` decide which of them
+    from the pack's own grid / DCA / trend code) and lets ``plugins.quant.regime`` decide which of them
     may open a trade. This module is the arithmetic between the two, on whole columns:
 
     * :func:`allowed_logics` - per candle and logic, may it open a trade in the active regime
-      (``plugins.regime.allows`` evaluated once per regime, then mapped onto the column);
+      (``plugins.quant.regime.allows`` evaluated once per regime, then mapped onto the column);
     * :func:`entry_stake_multiplier` - the risk gate's stake multiplier per candle (1.0 / 0.5 / 0);
     * :func:`route_entries` - the logic that enters on each candle (first allowed signal in
       ``PRIORITY`` order, only where the gate allows entries) and the ``"<REGIME>:<logic>"`` tag;
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from plugins.regime import (
+from plugins.quant.regime import (
     PLAYBOOKS,
     REGIMES,
     RISK_GATES,
@@ -77,7 +77,7 @@ def entry_stake_multiplier(
 ) -> pd.Series:
     """Per-candle stake multiplier of the risk gate of the active regime (1.0, 0.5 or 0.0).
 
-    ``plugins.regime.stake_multiplier_column`` on the active regime, with
+    ``plugins.quant.regime.stake_multiplier_column`` on the active regime, with
     :func:`active_confidence`: a risk_on regime below ``min_confidence`` gets half size.
     """
     conf = active_confidence(regime, confidence, regime_active)

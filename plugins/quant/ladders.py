@@ -2,7 +2,7 @@
 
 Everything here is pure: no freqtrade objects, no I/O. The strategies turn freqtrade callbacks
 (``order_filled``, ``adjust_trade_position``, ``custom_entry_price``...) into calls of these
-functions, and ``plugins.ladder_state`` stores the resulting ladder in the trade's custom data.
+functions, and ``plugins.strategy.ladder_state`` stores the resulting ladder in the trade's custom data.
 
 Two kinds of functions:
 
