@@ -11,7 +11,7 @@ in the metadata JSON (``"ensemble"``).
 
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 
-from plugins.ensemble import WeightedEnsemble, fit_freqai_ensemble
+from plugins.freqai.ensemble import WeightedEnsemble, fit_freqai_ensemble
 
 
 class EnsembleClassifier(BaseClassifierModel):

@@ -15,7 +15,7 @@ Member weights are learned on candles that come after the fit rows in time (Freq
 test split, or the most recent training rows), purged by ``label_period_candles``; never on
 shuffled rows. Per-member validation scores and weights are logged at every training and saved
 in the model's metadata JSON (key ``"ensemble"``); the pickled model carries them too
-(``model.report``). All logic: ``plugins/ensemble.py``.
+(``model.report``). All logic: ``plugins/freqai/ensemble.py``.
 
     freqtrade backtesting --config user_data/config.json --config user_data/config.freqai.json \
         --freqaimodel EnsembleRegressor --strategy AiFusion
@@ -25,7 +25,7 @@ from typing import Any
 
 from freqtrade.freqai.base_models.BaseRegressionModel import BaseRegressionModel
 
-from plugins.ensemble import fit_freqai_ensemble
+from plugins.freqai.ensemble import fit_freqai_ensemble
 
 
 class EnsembleRegressor(BaseRegressionModel):
