@@ -265,17 +265,17 @@ def test_correlation_filter_threshold_is_inclusive_and_configurable():
 
 
 @pytest.mark.parametrize("name, params, match", [
-    ("RegimeScanner", {"number_assets": 0}, "number_assets must be in"),
-    ("RegimeScanner", {"min_score": 1.5}, "min_score must be in"),
+    ("RegimeScanner", {"number_assets": 0}, "number_assets must be an integer >= 1"),
+    ("RegimeScanner", {"min_score": 1.5}, "min_score must be a number in"),
     ("RegimeScanner", {"min_volume_usdt": "5M"}, "min_volume_usdt must be a number"),
     ("RegimeScanner", {"score_method": "magic"}, "score_method must be one of"),
     ("RegimeScanner", {"direction": "down"}, "direction must be one of"),
     ("RegimeScanner", {"regimes": ["MOON"]}, "regimes must be a list"),
     ("RegimeScanner", {"lookback_period": 12}, "must cover at least 24 hours"),
     ("RegimeScanner", {"score_method": "regime", "lookback_period": 48}, "warm-up"),
-    ("CorrelationFilter", {"max_correlation": 2}, "max_correlation must be in"),
-    ("CorrelationFilter", {"lookback_period": 2}, "lookback_period must be >= 3"),
-    ("ExitScamFilter", {"pump_dump_fall": 1.0}, "pump_dump_fall must be in"),
+    ("CorrelationFilter", {"max_correlation": 2}, "max_correlation must be a number in"),
+    ("CorrelationFilter", {"lookback_period": 2}, "lookback_period must be an integer >= 3"),
+    ("ExitScamFilter", {"pump_dump_fall": 1.0}, "pump_dump_fall must be a number in"),
     ("ExitScamFilter", {"pump_dump_rise": "big"}, "pump_dump_rise must be a number"),
     ("ExitScamFilter", {"pump_dump_fall": 0}, "pump_dump_fall must be > 0"),
 ])

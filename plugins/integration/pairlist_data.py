@@ -80,27 +80,6 @@ def fetch_candles(
     return result
 
 
-def number_parameter(
-    pairlistconfig: dict, key: str, default, *, owner: str, minimum=None, maximum=None,
-    integer: bool = False,
-):
-    """A numeric pairlist parameter, or an OperationalException naming the key and its range."""
-    value = pairlistconfig.get(key, default)
-    kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise OperationalException(
-            f"{owner}: {key} must be {'an integer' if integer else 'a number'}, got {value!r}. "
-            "Fix it in the pairlists section of your config."
-        )
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        upper = maximum if maximum is not None else "inf"
-        raise OperationalException(
-            f"{owner}: {key} must be in [{minimum}, {upper}], got {value!r}. "
-            "Fix it in the pairlists section of your config."
-        )
-    return value
-
-
 def lookback_parameters(default_period: int, what: str) -> dict:
     """FreqUI entries for ``lookback_timeframe`` (default 1h) and ``lookback_period``.
 

@@ -6,7 +6,6 @@ import logging
 
 import numpy as np
 
-from freqtrade.exceptions import OperationalException
 from freqtrade.exchange.exchange_types import Tickers
 from freqtrade.plugins.pairlist.IPairList import IPairList, PairlistParameter, SupportsBacktesting
 from freqtrade.util import FtTTLCache
@@ -17,8 +16,8 @@ from plugins.integration.pairlist_data import (
     historical_cutoff,
     is_historical,
     lookback_parameters,
-    number_parameter,
 )
+from plugins.integration.settings import PAIRLIST_LOOKBACK_REFINE, validate_pairlist
 
 
 logger = logging.getLogger(__name__)
@@ -43,21 +42,23 @@ class CorrelationFilter(IPairList):
 
     supports_backtesting = SupportsBacktesting.YES
 
+    # Ranges that available_parameters() (the FreqUI source of truth) cannot express.
+    REFINE = {
+        **PAIRLIST_LOOKBACK_REFINE,
+        "lookback_period": {"kind": "integer", "minimum": 3, "hint": "(returns)"},
+        "max_correlation": {"minimum": -1, "maximum": 1},
+    }
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        settings = validate_pairlist(
+            self.name, self._pairlistconfig, self.available_parameters(), self.REFINE
+        )
         self._pairlistconfig.setdefault("lookback_timeframe", "1h")
         self._pairlistconfig.setdefault("lookback_period", 168)
         self._init_lookback_config(required=True)
-        self._max_correlation = number_parameter(
-            self._pairlistconfig, "max_correlation", 0.9, minimum=-1, maximum=1, owner=self.name
-        )
-        if self._lookback_period < 3:
-            raise OperationalException(
-                f"{self.name}: lookback_period must be >= 3 returns, got {self._lookback_period}."
-            )
-        self._refresh_period = number_parameter(
-            self._pairlistconfig, "refresh_period", 1800, minimum=0, integer=True, owner=self.name
-        )
+        self._max_correlation = settings["max_correlation"]
+        self._refresh_period = settings["refresh_period"]
         self._pair_cache: FtTTLCache = FtTTLCache(maxsize=100, ttl=self._refresh_period)
         if is_historical(self._config):
             historical_cutoff(self._config, self.name)  # a clear error now, not at refresh

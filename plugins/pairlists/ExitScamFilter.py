@@ -12,12 +12,8 @@ from freqtrade.plugins.pairlist.IPairList import IPairList, PairlistParameter, S
 from freqtrade.util import FtTTLCache
 
 from plugins.quant.candle_checks import largest_recent_move, recent_pump_and_dump
-from plugins.integration.pairlist_data import (
-    fetch_candles,
-    is_historical,
-    lookback_parameters,
-    number_parameter,
-)
+from plugins.integration.pairlist_data import fetch_candles, is_historical, lookback_parameters
+from plugins.integration.settings import PAIRLIST_LOOKBACK_REFINE, validate_pairlist
 
 
 logger = logging.getLogger(__name__)
@@ -46,28 +42,26 @@ class ExitScamFilter(IPairList):
 
     supports_backtesting = SupportsBacktesting.NO_ACTION
 
+    # Ranges that available_parameters() (the FreqUI source of truth) cannot express.
+    REFINE = {
+        **PAIRLIST_LOOKBACK_REFINE,
+        "max_candle_change": {"minimum": 0, "exclusive_minimum": True,
+                              "hint": "(a fraction, 0.2 = 20%)"},
+        "pump_dump_rise": {"minimum": 0, "hint": "(0 disables the pump-and-dump rule)"},
+        "pump_dump_fall": {"minimum": 0, "maximum": 0.99},
+    }
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        settings = validate_pairlist(
+            self.name, self._pairlistconfig, self.available_parameters(), self.REFINE
+        )
         self._pairlistconfig.setdefault("lookback_timeframe", "1h")
         self._pairlistconfig.setdefault("lookback_period", 48)
         self._init_lookback_config(required=True)
-
-        self._max_change = self._pairlistconfig.get("max_candle_change", 0.2)
-        if (
-            isinstance(self._max_change, bool)
-            or not isinstance(self._max_change, int | float)
-            or not 0 < self._max_change
-        ):
-            raise OperationalException(
-                f"{self.name}: max_candle_change must be a number > 0 (a fraction, 0.2 = 20%), "
-                f"got {self._max_change!r}. Fix it in the pairlists section of your config."
-            )
-        self._pump_rise = number_parameter(
-            self._pairlistconfig, "pump_dump_rise", 0.3, minimum=0, owner=self.name
-        )
-        self._pump_fall = number_parameter(
-            self._pairlistconfig, "pump_dump_fall", 0.2, minimum=0, maximum=0.99, owner=self.name
-        )
+        self._max_change = settings["max_candle_change"]
+        self._pump_rise = settings["pump_dump_rise"]
+        self._pump_fall = settings["pump_dump_fall"]
         if self._pump_rise > 0 and self._pump_fall == 0:
             raise OperationalException(
                 f"{self.name}: pump_dump_fall must be > 0 when pump_dump_rise is set "
@@ -77,7 +71,7 @@ class ExitScamFilter(IPairList):
             raise OperationalException(
                 f"{self.name}: the pump-and-dump rule needs lookback_period >= 2 candles."
             )
-        self._refresh_period = self._pairlistconfig.get("refresh_period", 1800)
+        self._refresh_period = settings["refresh_period"]
         self._pair_cache: FtTTLCache = FtTTLCache(maxsize=1000, ttl=self._refresh_period)
 
     def short_desc(self) -> str:

@@ -20,8 +20,8 @@ from plugins.integration.pairlist_data import (
     historical_cutoff,
     is_historical,
     lookback_parameters,
-    number_parameter,
 )
+from plugins.integration.settings import PAIRLIST_LOOKBACK_REFINE, validate_pairlist
 from plugins.quant.regime import BULL_TREND, REGIMES, regime_startup_candles
 from plugins.quant.scanner import DIRECTIONS, METHODS, scan
 
@@ -53,43 +53,33 @@ class RegimeScanner(IPairList):
     is_pairlist_generator = True
     supports_backtesting = SupportsBacktesting.YES
 
+    # Ranges that available_parameters() (the FreqUI source of truth) cannot express.
+    REFINE = {
+        **PAIRLIST_LOOKBACK_REFINE,
+        "number_assets": {"kind": "integer", "minimum": 1},
+        "min_score": {"minimum": 0, "maximum": 1},
+        "min_volume_usdt": {"minimum": 0},
+        "volume_weight": {"minimum": 0, "maximum": 1},
+        "regimes": {"options": tuple(REGIMES)},
+    }
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        name = self.name
+        settings = validate_pairlist(
+            name, self._pairlistconfig, self.available_parameters(), self.REFINE
+        )
         self._pairlistconfig.setdefault("lookback_timeframe", "1h")
         self._pairlistconfig.setdefault("lookback_period", 168)
         self._init_lookback_config(required=True)
-        name = self.name
-        self._number_assets = number_parameter(
-            self._pairlistconfig, "number_assets", 20, minimum=1, integer=True, owner=name
-        )
-        self._min_score = number_parameter(
-            self._pairlistconfig, "min_score", 0.65, minimum=0, maximum=1, owner=name
-        )
-        self._min_volume = number_parameter(
-            self._pairlistconfig, "min_volume_usdt", 5_000_000, minimum=0, owner=name
-        )
-        self._volume_weight = number_parameter(
-            self._pairlistconfig, "volume_weight", 0.0, minimum=0, maximum=1, owner=name
-        )
-        self._refresh_period = number_parameter(
-            self._pairlistconfig, "refresh_period", 1800, minimum=0, integer=True, owner=name
-        )
-        self._method = self._pairlistconfig.get("score_method", "trend")
-        if self._method not in METHODS:
-            raise OperationalException(
-                f"{name}: score_method must be one of {list(METHODS)}, got {self._method!r}."
-            )
-        self._direction = self._pairlistconfig.get("direction", "up")
-        if self._direction not in DIRECTIONS:
-            raise OperationalException(
-                f"{name}: direction must be one of {list(DIRECTIONS)}, got {self._direction!r}."
-            )
-        self._regimes = self._pairlistconfig.get("regimes", [BULL_TREND])
-        if not isinstance(self._regimes, list) or not set(self._regimes) <= set(REGIMES):
-            raise OperationalException(
-                f"{name}: regimes must be a list of regime names from {list(REGIMES)}, "
-                f"got {self._regimes!r}."
-            )
+        self._number_assets = settings["number_assets"]
+        self._min_score = settings["min_score"]
+        self._min_volume = settings["min_volume_usdt"]
+        self._volume_weight = settings["volume_weight"]
+        self._refresh_period = settings["refresh_period"]
+        self._method = settings["score_method"]
+        self._direction = settings["direction"]
+        self._regimes = settings["regimes"]
         if self._method == "regime" and self._lookback_period < regime_startup_candles():
             raise OperationalException(
                 f"{name}: score_method 'regime' needs lookback_period >= "

@@ -15,6 +15,7 @@ from freqtrade.plugins.protections import ProtectionReturn
 
 from plugins.quant.correlation import aligned_closes, cluster_of, pair_correlation, return_correlations
 from plugins.integration.market_context import MarketGuard, closed_candles
+from plugins.integration.settings import Setting, lock_settings, validate_protection
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +38,23 @@ class CorrelationGuard(MarketGuard):
     has_global_stop: bool = False
     has_local_stop: bool = True
 
+    SETTINGS = {
+        "max_correlation": Setting("number", 0.8, minimum=0, maximum=1, exclusive_minimum=True,
+                                   hint="(a correlation)"),
+        "cluster_correlation": Setting("number", 0.7, minimum=0, maximum=1,
+                                       exclusive_minimum=True, hint="(a correlation)"),
+        "max_cluster_trades": Setting("integer", 3, minimum=1),
+        "timeframe": Setting("timeframe", None),
+        **lock_settings(lookback=True),
+    }
+
     def __init__(self, config: Config, protection_config: dict[str, Any]) -> None:
+        # Before the base class, which int()s lookback_period_candles & co. with no message.
+        settings = validate_protection(self.__class__.__name__, protection_config, self.SETTINGS)
         super().__init__(config, protection_config)
-        self._max_correlation = protection_config.get("max_correlation", 0.8)
-        self._cluster_correlation = protection_config.get("cluster_correlation", 0.7)
-        self._max_cluster_trades = protection_config.get("max_cluster_trades", 3)
-        self._validate()
+        self._max_correlation = settings["max_correlation"]
+        self._cluster_correlation = settings["cluster_correlation"]
+        self._max_cluster_trades = settings["max_cluster_trades"]
         if "lookback_period" in protection_config or "lookback_period_candles" in protection_config:
             self._lookback = self._lookback_period // timeframe_to_minutes(self._timeframe)
         else:
@@ -50,21 +62,7 @@ class CorrelationGuard(MarketGuard):
         if self._lookback < 3:
             raise OperationalException(
                 f"{self.name}: lookback_period / lookback_period_candles must cover at least 3 "
-                f"{self._timeframe} "
-                f"candles, got {self._lookback}."
-            )
-
-    def _validate(self) -> None:
-        for name in ("max_correlation", "cluster_correlation"):
-            value = getattr(self, f"_{name}")
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-                raise OperationalException(
-                    f"{self.name}: {name} must be a correlation in (0, 1], got {value!r}."
-                )
-        cap = self._max_cluster_trades
-        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
-            raise OperationalException(
-                f"{self.name}: max_cluster_trades must be an integer >= 1, got {cap!r}."
+                f"{self._timeframe} candles, got {self._lookback}."
             )
 
     def short_desc(self) -> str:

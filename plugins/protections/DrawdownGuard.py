@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from freqtrade.constants import Config, LongShort
-from freqtrade.exceptions import OperationalException
 from freqtrade.persistence import Trade
 from freqtrade.plugins.protections import IProtection, ProtectionReturn
 
+from plugins.integration.settings import Setting, lock_settings, validate_protection
 from plugins.quant.risk import (
     daily_loss_fraction,
     drawdown_from_peak,
@@ -44,41 +44,26 @@ class DrawdownGuard(IProtection):
     has_global_stop: bool = True
     has_local_stop: bool = False
 
+    SETTINGS = {
+        "max_drawdown": Setting("number", 0.2, minimum=0, maximum=1, exclusive_minimum=True,
+                                exclusive_maximum=True, hint="(a fraction, 0.2 = 20%)"),
+        "max_daily_loss": Setting("number", None, minimum=0, maximum=1, exclusive_minimum=True,
+                                  exclusive_maximum=True, nullable=True,
+                                  hint="(a fraction of the day's starting balance)"),
+        "max_loss_streak": Setting("integer", None, minimum=1, nullable=True, hint="(trades)"),
+        # Default: stop_duration, else 60 minutes (resolved after the base class read it).
+        "streak_stop_duration": Setting("integer", None, minimum=1, hint="(minutes)"),
+        **lock_settings(lookback=False),
+    }
+
     def __init__(self, config: Config, protection_config: dict[str, Any]) -> None:
+        # Before the base class, which int()s stop_duration_candles & co. with no message.
+        settings = validate_protection(self.__class__.__name__, protection_config, self.SETTINGS)
         super().__init__(config, protection_config)
-        self._max_drawdown = protection_config.get("max_drawdown", 0.2)
-        self._max_daily_loss = protection_config.get("max_daily_loss")
-        self._max_loss_streak = protection_config.get("max_loss_streak")
-        self._streak_stop_duration = protection_config.get(
-            "streak_stop_duration", self._stop_duration or 60
-        )
-        self._validate()
-
-    def _fraction(self, name: str, value: Any, optional: bool) -> None:
-        if optional and value is None:
-            return
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-            raise OperationalException(
-                f"{self.name}: {name} must be a fraction between 0 and 1 (0.2 = 20%)"
-                f"{' or null to disable it' if optional else ''}, got {value!r}. "
-                "Fix it in the strategy's protections."
-            )
-
-    def _validate(self) -> None:
-        self._fraction("max_drawdown", self._max_drawdown, optional=False)
-        self._fraction("max_daily_loss", self._max_daily_loss, optional=True)
-        for name, value in (
-            ("max_loss_streak", self._max_loss_streak),
-            ("streak_stop_duration", self._streak_stop_duration),
-        ):
-            if name == "max_loss_streak" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise OperationalException(
-                    f"{self.name}: {name} must be an integer >= 1"
-                    f"{' (minutes)' if name == 'streak_stop_duration' else ' or null'}, "
-                    f"got {value!r}. Fix it in the strategy's protections."
-                )
+        self._max_drawdown = settings["max_drawdown"]
+        self._max_daily_loss = settings["max_daily_loss"]
+        self._max_loss_streak = settings["max_loss_streak"]
+        self._streak_stop_duration = settings["streak_stop_duration"] or self._stop_duration or 60
 
     def short_desc(self) -> str:
         rules = [

@@ -8,10 +8,10 @@ from typing import Any
 
 from freqtrade.constants import Config, LongShort
 from freqtrade.exceptions import OperationalException
-from freqtrade.exchange import timeframe_to_minutes
 from freqtrade.plugins.protections import ProtectionReturn
 
 from plugins.integration.market_context import MarketGuard, closed_candles
+from plugins.integration.settings import Setting, lock_settings, validate_protection
 from plugins.quant.regime import REGIMES, detect_regime, regime_startup_candles
 
 logger = logging.getLogger(__name__)
@@ -37,60 +37,45 @@ class RegimeGuard(MarketGuard):
     has_global_stop: bool = True
     has_local_stop: bool = True
 
+    SETTINGS = {
+        "pair": Setting("string", "BTC/USDT", hint="(a pair name like 'BTC/USDT')"),
+        "regimes": Setting("list", ["BEAR_TREND", "VOLATILE_TRANSITION"], options=tuple(REGIMES)),
+        "min_confidence": Setting("number", 0.0, minimum=0, maximum=1),
+        "only_per_pair": Setting("boolean", False),
+        "regime_of": Setting("option", "market", options=("market", "pair"),
+                             hint="('market': the regime of `pair`, 'pair': of the pair entered)"),
+        "timeframe": Setting("timeframe", None),
+        **lock_settings(lookback=False),
+    }
+
     def __init__(self, config: Config, protection_config: dict[str, Any]) -> None:
+        # Before the base class, which int()s stop_duration_candles & co. with no message.
+        settings = validate_protection(self.__class__.__name__, protection_config, self.SETTINGS)
         super().__init__(config, protection_config)
-        self._pair = protection_config.get("pair", "BTC/USDT")
-        self._regimes = protection_config.get("regimes", ["BEAR_TREND", "VOLATILE_TRANSITION"])
-        self._min_confidence = protection_config.get("min_confidence", 0.0)
-        self._only_per_pair = protection_config.get("only_per_pair", False)
-        self._regime_of = protection_config.get("regime_of", "market")
+        self._pair = settings["pair"]
+        self._regimes = settings["regimes"]
+        self._min_confidence = settings["min_confidence"]
+        self._only_per_pair = settings["only_per_pair"]
+        self._regime_of = settings["regime_of"]
         self._validate()
         if self._regime_of == "pair":
             self._only_per_pair = True
         self._cache: dict[str, tuple[Any, str, float]] = {}
 
     def _validate(self) -> None:
-        if not isinstance(self._pair, str) or "/" not in self._pair:
+        """The rules between settings (each one alone is checked by SETTINGS)."""
+        if "/" not in self._pair:
             raise OperationalException(
                 f"{self.name}: pair must be a pair name like 'BTC/USDT', got {self._pair!r}."
             )
-        try:
-            timeframe_to_minutes(self._timeframe)
-        except Exception:
+        if not self._regimes:
             raise OperationalException(
-                f"{self.name}: timeframe must be a timeframe like '1h', got {self._timeframe!r}."
-            ) from None
-        if (
-            not isinstance(self._regimes, list | tuple)
-            or not self._regimes
-            or any(r not in REGIMES for r in self._regimes)
-        ):
-            raise OperationalException(
-                f"{self.name}: regimes must be a non-empty list of {list(REGIMES)}, "
-                f"got {self._regimes!r}."
-            )
-        if (
-            isinstance(self._min_confidence, bool)
-            or not isinstance(self._min_confidence, int | float)
-            or not 0 <= self._min_confidence <= 1
-        ):
-            raise OperationalException(
-                f"{self.name}: min_confidence must be a number in [0, 1], "
-                f"got {self._min_confidence!r}."
-            )
-        if self._regime_of not in ("market", "pair"):
-            raise OperationalException(
-                f"{self.name}: regime_of must be 'market' (the regime of `pair`) or 'pair' (the "
-                f"regime of the pair being entered), got {self._regime_of!r}."
+                f"{self.name}: regimes must be a non-empty list of {list(REGIMES)}."
             )
         if self._regime_of == "pair" and "pair" in self._protection_config:
             raise OperationalException(
                 f"{self.name}: pair is only used with regime_of 'market'; remove it or set "
                 "regime_of to 'market'."
-            )
-        if not isinstance(self._only_per_pair, bool):
-            raise OperationalException(
-                f"{self.name}: only_per_pair must be true or false, got {self._only_per_pair!r}."
             )
 
     def short_desc(self) -> str:
