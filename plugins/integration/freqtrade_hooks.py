@@ -127,6 +127,13 @@ def _patch_strategy_resolver(module: ModuleType) -> None:
     module.StrategyResolver.load_strategy = staticmethod(load_strategy)
 
 
+def _patch_freqtradebot(module: ModuleType) -> None:
+    # Operations (issue 17): one bot per trade database (plugins/integration/instance_lock.py).
+    from plugins.integration.instance_lock import install_instance_lock
+
+    install_instance_lock(module.FreqtradeBot)
+
+
 PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "freqtrade.constants": _patch_constants,
     "freqtrade.resolvers.pairlist_resolver": _patch_pairlist_resolver,
@@ -134,6 +141,7 @@ PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "freqtrade.exchange.exchange": _patch_exchange,
     "freqtrade.rpc.api_server.webserver": _patch_webserver,
     "freqtrade.resolvers.strategy_resolver": _patch_strategy_resolver,
+    "freqtrade.freqtradebot": _patch_freqtradebot,
 }
 
 
