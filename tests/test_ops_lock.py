@@ -109,6 +109,8 @@ def test_second_bot_on_same_database_refuses_and_stale_lock_is_taken_over(tmp_us
             records = log_records((tmp_path / "third.log").read_text())
             assert any("WARNING" in r and f"stale instance lock {lock} of PID {first.pid}" in r
                        for r in records)
+            # stop it once it trades, as an operator would (SIGTERM mid-start-up can hang freqtrade)
+            assert wait_for(lambda: "to: RUNNING" in (tmp_path / "third.log").read_text(), third)
         finally:
             stop(third)
         assert third.returncode == 130  # freqtrade turns SIGTERM into its Ctrl-C shutdown
