@@ -32,6 +32,9 @@ from typing import Any
 
 import pandas as pd
 
+from plugins.integration.wallet_metrics import wallet_metrics
+from plugins.quant.validation import buy_and_hold_wallet
+
 
 DEFAULT_TIMERANGE = "20250201-20250831"
 USER_DATA = Path("user_data")
@@ -56,44 +59,6 @@ class Row:
 
 
 # --- buy-and-hold baseline -----------------------------------------------------------------------
-
-
-def buy_and_hold_wallet(closes: pd.DataFrame, opens: pd.Series, balance: float, fee: float):
-    """Mark-to-market wallet of an equal-weight buy-and-hold over the columns of ``closes``.
-
-    ``opens`` holds each pair's open price of the first candle (the purchase price); every pair gets
-    ``balance / n_pairs`` and pays ``fee`` on the purchase. Returns a frame (date, total_quote) and
-    the final balance after selling everything at the last close with ``fee`` again.
-    """
-    allocation = balance / closes.shape[1]
-    units = allocation * (1 - fee) / opens
-    value = (closes * units).sum(axis=1)
-    wallet = pd.DataFrame({"date": closes.index, "total_quote": value.to_numpy()})
-    # The day before the first candle: the untouched starting balance.
-    start = pd.DataFrame({"date": [closes.index[0] - pd.Timedelta(days=1)], "total_quote": [balance]})
-    wallet = pd.concat([start, wallet], ignore_index=True)
-    final_balance = float(value.iloc[-1]) * (1 - fee)
-    wallet.loc[wallet.index[-1], "total_quote"] = final_balance
-    return wallet, final_balance
-
-
-def wallet_metrics(wallet: pd.DataFrame) -> dict[str, float]:
-    """Max drawdown, Sharpe and Calmar from daily balances, exactly as freqtrade reports them."""
-    from freqtrade.data.metrics import (
-        calculate_calmar_from_balance,
-        calculate_max_drawdown_from_balance,
-        calculate_sharpe_from_balance,
-    )
-
-    try:
-        drawdown = calculate_max_drawdown_from_balance(wallet).relative_account_drawdown
-    except ValueError:
-        drawdown = 0.0
-    return {
-        "max_drawdown": float(drawdown),
-        "sharpe": float(calculate_sharpe_from_balance(wallet)),
-        "calmar": float(calculate_calmar_from_balance(wallet)),
-    }
 
 
 def buy_and_hold_row(config: dict, pairs: list[str], timeframe: str, start: str, end: str) -> Row:

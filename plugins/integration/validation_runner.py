@@ -1,0 +1,416 @@
+"""Freqtrade-running side of ``ftpack-validate``: one task = one (strategy x window x fold).
+
+``run_task`` is what a Dask worker executes. It runs freqtrade's own in-process ``Backtesting``
+(and, for walk-forward folds, freqtrade's own ``Hyperopt`` on the train span first) offline through
+the pack's mechanism (``FREQTRADE_PACK_OFFLINE=1``), and returns a plain, JSON-ready dict: the row
+metrics, a daily mark-to-market equity curve, or ``status = "failed"`` with a one-line reason. It
+never raises, so one crashing cell cannot stop the rest of the report.
+
+The equal-weight buy-and-hold peer is measured with the same freqtrade wallet metrics as the
+strategies (``plugins.integration.wallet_metrics``).
+
+``task_cache_key`` hashes what determines a result (strategy source and the pack's code, config
+files, task parameters, the data files of the window, freqtrade's version); ``ResultCache`` keeps
+finished results on disk under that key.
+"""
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from plugins import PACK_DIR
+from plugins.integration.freqtrade_hooks import OFFLINE_ENV
+from plugins.quant.validation import Window, buy_and_hold_wallet, time_in_market
+
+
+BACKTEST, BUY_AND_HOLD, WALK_FORWARD = "backtest", "buy_and_hold", "walk_forward"
+BUY_AND_HOLD_NAME = "Buy & hold"
+FREQTRADE_UNDEFINED_RATIO = -100.0  # freqtrade.data.metrics._calculate_annualized_ratio
+CACHE_VERSION = 1  # bump when the result layout changes
+
+
+@dataclass(frozen=True)
+class ValidationTask:
+    """Everything a worker needs to compute one cell; plain data so Dask can ship it."""
+
+    kind: str
+    name: str                       # row name in the report (strategy name or peer label)
+    window: Window                  # the judged (test) span
+    configs: tuple[str, ...]        # absolute config paths, stacked in order
+    userdir: str
+    datadir: str
+    strategy: str | None = None     # freqtrade strategy class (None for buy-and-hold)
+    strategy_path: str | None = None
+    timeframe: str = "1h"
+    freqaimodel: str | None = None
+    train: Window | None = None     # walk-forward: the span hyperopt optimises on
+    epochs: int = 0
+    spaces: tuple[str, ...] = ()
+    hyperopt_loss: str | None = None
+    pairs: tuple[str, ...] = ()     # buy-and-hold: the pairs held
+    fee: float = 0.001
+    balance: float = 1000.0
+    skip_reason: str | None = None  # known before running (e.g. timeframe absent from the datadir)
+    peer: bool = False              # a baseline row (buy-and-hold, SampleStrategy)
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self):
+        if self.kind not in (BACKTEST, BUY_AND_HOLD, WALK_FORWARD):
+            raise ValueError(f"unknown task kind {self.kind!r}")
+        if self.kind != BUY_AND_HOLD and not self.strategy:
+            raise ValueError(f"{self.kind} task needs a strategy")
+        if self.kind == WALK_FORWARD and (self.train is None or self.epochs < 1):
+            raise ValueError("walk-forward task needs a train window and epochs >= 1")
+
+    @property
+    def cell(self) -> str:
+        return f"{self.name} @ {self.window.label}"
+
+
+# --- timeranges ----------------------------------------------------------------------------------
+
+
+def freqtrade_timerange(window: Window) -> str:
+    """Freqtrade timerange (epoch seconds) covering ``[start, end)``.
+
+    Freqtrade keeps candles up to and including its stop date, so the stop is one second before
+    ``end``: consecutive windows share no candle.
+    """
+    return f"{int(window.start.timestamp())}-{int(window.end.timestamp()) - 1}"
+
+
+def one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return f"{type(err).__name__}: {text}"[:300]
+
+
+# --- cache ---------------------------------------------------------------------------------------
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def pack_code_digest() -> str:
+    """Digest of the pack's Python code: strategies inherit their logic from it."""
+    digest = hashlib.sha256()
+    for path in sorted(PACK_DIR.rglob("*.py")):
+        if "commands" in path.relative_to(PACK_DIR).parts:
+            continue  # report rendering does not change results
+        digest.update(str(path.relative_to(PACK_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def data_files_digest(datadir: str, pairs: tuple[str, ...], timeframes: tuple[str, ...]) -> str:
+    """Size and modification time of each data file the task may read (cheap, changes on rewrite)."""
+    digest = hashlib.sha256()
+    for pair in sorted(pairs):
+        for timeframe in sorted(timeframes):
+            path = Path(datadir) / f"{pair.replace('/', '_')}-{timeframe}.feather"
+            stat = path.stat() if path.is_file() else None
+            digest.update(f"{path.name}:{stat and (stat.st_size, stat.st_mtime_ns)}".encode())
+    return digest.hexdigest()
+
+
+def task_cache_key(task: ValidationTask, strategy_file: str | None, pairs: tuple[str, ...],
+                   code_digest: str) -> str:
+    """Hash of everything that determines the task's result."""
+    import freqtrade
+
+    payload = {
+        "version": CACHE_VERSION,
+        "freqtrade": freqtrade.__version__,
+        "task": {k: v for k, v in asdict(task).items() if k not in ("extra", "configs", "userdir")},
+        "window": [str(task.window.start), str(task.window.end)],
+        "train": [str(task.train.start), str(task.train.end)] if task.train else None,
+        "configs": [_file_digest(Path(c)) for c in task.configs],
+        "strategy_source": _file_digest(Path(strategy_file)) if strategy_file else None,
+        "pack_code": code_digest,
+        "data": data_files_digest(task.datadir, pairs, ("5m", "15m", "1h", "4h", "1d")),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class ResultCache:
+    """Finished task results as JSON files named by their cache key."""
+
+    def __init__(self, directory: Path, enabled: bool = True):
+        self.directory = Path(directory)
+        self.enabled = enabled
+        if enabled:
+            self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        if not key or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError(f"cache key {key!r} is not a hex digest")
+        return self.directory / f"{key}.json"
+
+    def get(self, key: str) -> dict | None:
+        if not self.enabled:
+            return None
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return None  # a torn write: recompute
+
+    def put(self, key: str, result: dict) -> None:
+        # Failed cells are not cached: a crash may be fixed without a source change (data, env).
+        if not self.enabled or result.get("status") != "ok":
+            return
+        path = self._path(key)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result), encoding="utf-8")
+        tmp.replace(path)
+
+
+# --- running one task (on a worker) --------------------------------------------------------------
+
+
+def run_task(task: ValidationTask) -> dict[str, Any]:
+    """Compute one cell; always returns a result dict (``status`` ok / failed / skipped)."""
+    started = time.perf_counter()
+    base = {"name": task.name, "kind": task.kind, "window": task.window.label,
+            "start": str(task.window.start), "end": str(task.window.end),
+            "partial": task.window.partial, "peer": task.peer}
+    if task.skip_reason:
+        return {**base, "status": "skipped", "reason": task.skip_reason, "seconds": 0.0}
+    os.environ.setdefault(OFFLINE_ENV, "1")
+    # Freqtrade's configuration re-enables INFO logging; the report carries what matters.
+    logging.disable(logging.WARNING)
+    try:
+        if task.kind == BUY_AND_HOLD:
+            metrics = _buy_and_hold(task)
+        elif task.kind == WALK_FORWARD:
+            metrics = _walk_forward(task)
+        else:
+            metrics = _backtest(task)
+        result = {**base, "status": "ok", **metrics}
+    except Exception as err:  # noqa: BLE001 - a crashing cell becomes a failed cell, never a crash
+        result = {**base, "status": "failed", "reason": one_line(err)}
+    except SystemExit as err:  # freqtrade exits on some configuration errors
+        result = {**base, "status": "failed", "reason": f"SystemExit: {err}"}
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def _config(task: ValidationTask, window: Window, runmode, extra_args: dict | None = None) -> dict:
+    from freqtrade.configuration import Configuration
+
+    args = {
+        "config": list(task.configs),
+        "user_data_dir": task.userdir,
+        "datadir": task.datadir,
+        "strategy": task.strategy,
+        "timerange": freqtrade_timerange(window),
+        "timeframe": task.timeframe,
+        "export": "none",
+        "cache": "none",
+        **(extra_args or {}),
+    }
+    if task.strategy_path:
+        args["strategy_path"] = task.strategy_path
+    if task.freqaimodel:
+        args["freqaimodel"] = task.freqaimodel
+    config = Configuration(args, runmode).get_config()
+    if config.get("freqai", {}).get("enabled"):
+        # Fresh models per cell, under an identifier no other cell or user run shares.
+        identifier = f"validate-{task.name}-{window.label}-{int(window.start.timestamp())}"
+        config["freqai"]["identifier"] = identifier
+        shutil.rmtree(Path(config["user_data_dir"]) / "models" / identifier, ignore_errors=True)
+    return config
+
+
+def daily_equity(wallet_summary: pd.DataFrame, start_balance: float, start) -> pd.Series:
+    """Freqtrade's per-candle wallet captures -> daily closing mark-to-market balance."""
+    frame = wallet_summary.assign(total_quote=wallet_summary["rate"] * wallet_summary["balance"])
+    total = frame.groupby("date")["total_quote"].sum().sort_index()
+    daily = total.resample("1D").last().dropna()
+    first = pd.Series([start_balance], index=[pd.Timestamp(start)])
+    return pd.concat([first, daily[daily.index > first.index[0]]])
+
+
+def equity_points(equity: pd.Series) -> list[list]:
+    return [[ts.isoformat(), round(float(v), 6)] for ts, v in equity.items()]
+
+
+def backtest_metrics(config: dict, strategy_params: dict | None = None) -> dict[str, Any]:
+    """Run freqtrade's Backtesting for ``config``; the row metrics and the daily equity curve."""
+    from freqtrade.optimize.backtesting import Backtesting
+
+    engine = Backtesting(config)
+    engine.progress = None  # freqtrade's live bars would interleave across workers; tqdm reports
+    name = config["strategy"]
+    if strategy_params:
+        apply_parameters(engine.strategylist[0], strategy_params)
+    with contextlib.redirect_stdout(io.StringIO()):  # freqtrade's own report tables
+        engine.start()
+    stats = engine.results["strategy"][name]
+    wallet = stats.get("wallet_stats") or {}
+    balance = float(config["dry_run_wallet"])
+    content = engine.all_bt_content[name]
+    summary = content.get("wallet_summary")
+    start = pd.Timestamp(stats["backtest_start"], tz="UTC")
+    end = pd.Timestamp(stats["backtest_end"], tz="UTC")
+    if summary is not None and not summary.empty:
+        equity = daily_equity(summary, balance, start)
+    else:
+        equity = pd.Series([balance, balance], index=[start, end])
+    trades = stats["trades"]
+    opens = [t["open_date"] for t in trades]
+    closes = [t["close_date"] for t in trades]
+    total = int(stats["total_trades"])
+    return {
+        "trades": total,
+        "profit_pct": float(stats["profit_total"]) * 100,
+        "max_drawdown_pct": float(wallet.get("max_drawdown_account", 0.0)) * 100,
+        "calmar": defined_ratio(wallet.get("calmar", stats["calmar"])),
+        "sharpe": defined_ratio(wallet.get("sharpe", stats["sharpe"])),
+        "win_rate_pct": (int(stats["wins"]) / total * 100) if total else 0.0,
+        "time_in_market_pct": time_in_market(opens, closes, start, end) * 100 if end > start else 0.0,
+        "pairs": len(stats["pairlist"]),
+        "backtest_start": stats["backtest_start"],
+        "backtest_end": stats["backtest_end"],
+        "equity": equity_points(equity),
+    }
+
+
+def defined_ratio(value) -> float | None:
+    """Freqtrade's ratio, or None where freqtrade returns its -100 "zero denominator" sentinel.
+
+    A window without trades (flat wallet) has no drawdown and no variance; -100 there would rank
+    it as the worst window in the report instead of an empty one.
+    """
+    value = float(value)
+    return None if value == FREQTRADE_UNDEFINED_RATIO else value
+
+
+def apply_parameters(strategy, params: dict[str, dict]) -> None:
+    """Set hyperopt-chosen values ({space: {name: value}}) on a loaded strategy's parameters.
+
+    ROI, stoploss and trailing come as their own spaces; buy/sell/protection values go to the
+    strategy's HyperStrategyMixin parameters, exactly as freqtrade's parameter file would.
+    """
+    for space, values in params.items():
+        if space == "roi":
+            strategy.minimal_roi = {int(k): float(v) for k, v in values.items()}
+        elif space == "stoploss":
+            strategy.stoploss = float(values["stoploss"])
+        elif space == "trailing":
+            for key, value in values.items():
+                setattr(strategy, key, value)
+        else:
+            for key, value in values.items():
+                parameter = getattr(strategy, key, None)
+                if parameter is None or not hasattr(parameter, "value"):
+                    raise ValueError(f"strategy has no hyperoptable parameter {key!r}")
+                parameter.value = value
+
+
+def _backtest(task: ValidationTask) -> dict[str, Any]:
+    from freqtrade.enums import RunMode
+
+    return backtest_metrics(_config(task, task.window, RunMode.BACKTEST))
+
+
+def _hyperopt(task: ValidationTask) -> tuple[dict, float]:
+    """Freqtrade's Hyperopt on the train span; returns (best params by space, best profit %)."""
+    from freqtrade.enums import RunMode
+    from freqtrade.optimize.hyperopt import Hyperopt
+
+    # A private userdir per fold: hyperopt locks its userdir and writes results files there.
+    with tempfile.TemporaryDirectory(prefix="ftpack-validate-") as scratch:
+        userdir = Path(scratch) / "user_data"
+        userdir.mkdir()
+        for name in ("data", "markets", "strategies", "freqaimodels", "hyperopts"):
+            source = Path(task.userdir) / name
+            if source.exists():
+                (userdir / name).symlink_to(source.resolve())
+        local = replace(task, userdir=str(userdir))
+        config = _config(local, task.train, RunMode.HYPEROPT, {
+            "epochs": task.epochs,
+            "spaces": list(task.spaces),
+            "hyperopt_loss": task.hyperopt_loss,
+            "hyperopt_jobs": 1,
+            "disableparamexport": True,
+            "hyperopt_random_state": 1,
+            "print_colorized": False,
+            "print_json": False,
+        })
+        if not config.get("strategy_path") and not task.strategy_path:
+            config["strategy_path"] = str((Path(task.userdir) / "strategies").resolve())
+        hyperopt = Hyperopt(config)
+        with contextlib.redirect_stdout(io.StringIO()):
+            hyperopt.start()
+        best = hyperopt.current_best_epoch
+        if not best:
+            raise RuntimeError(f"hyperopt found no result on {task.train.label}")
+        params = best["params_details"]
+        in_sample = float(best["results_metrics"]["profit_total"]) * 100
+    return params, in_sample
+
+
+def _walk_forward(task: ValidationTask) -> dict[str, Any]:
+    from freqtrade.enums import RunMode
+
+    params, in_sample = _hyperopt(task)
+    metrics = backtest_metrics(_config(task, task.window, RunMode.BACKTEST), params)
+    return {**metrics, "params": params, "in_sample_profit_pct": in_sample,
+            "train_start": str(task.train.start), "train_end": str(task.train.end)}
+
+
+def load_closes(datadir: str, timeframe: str, pairs, window: Window) -> pd.DataFrame:
+    """Close prices of ``pairs`` in ``window``, one column each (pairs without data left out)."""
+    from freqtrade.configuration import TimeRange
+    from freqtrade.data.history import load_data
+
+    timerange = TimeRange("date", "date", int(window.start.timestamp()),
+                          int(window.end.timestamp()) - 1)
+    data = load_data(Path(datadir), timeframe, list(pairs), timerange=timerange, fail_without_data=False)
+    return {p: df.set_index("date") for p, df in data.items() if not df.empty}
+
+
+def _buy_and_hold(task: ValidationTask) -> dict[str, Any]:
+    """Equal weights in every pair that trades from the window's first day, held to its end."""
+    from plugins.integration.wallet_metrics import wallet_metrics
+
+    candles = load_closes(task.datadir, task.timeframe, task.pairs, task.window)
+    first_day = task.window.start + pd.Timedelta(days=1)
+    held = sorted(p for p, df in candles.items() if df.index[0] < first_day)
+    if not held:
+        raise ValueError(f"no pair has {task.timeframe} candles from {task.window.start:%Y-%m-%d}")
+    closes = pd.DataFrame({p: candles[p]["close"] for p in held}).ffill().dropna()
+    opens = pd.Series({p: candles[p]["open"].loc[closes.index[0]] for p in held})
+    wallet, final = buy_and_hold_wallet(closes, opens, task.balance, task.fee)
+    metrics = wallet_metrics(wallet)
+    daily = wallet.set_index("date")["total_quote"]
+    daily = pd.concat([daily.iloc[:1], daily.iloc[1:].resample("1D").last().dropna()])
+    daily.iloc[-1] = final
+    return {
+        "trades": len(held),
+        "profit_pct": (final / task.balance - 1) * 100,
+        "max_drawdown_pct": metrics["max_drawdown"] * 100,
+        "calmar": defined_ratio(metrics["calmar"]),
+        "sharpe": defined_ratio(metrics["sharpe"]),
+        "win_rate_pct": sum(closes[p].iloc[-1] > opens[p] for p in held) / len(held) * 100,
+        "time_in_market_pct": 100.0,
+        "pairs": len(held),
+        "held_pairs": held,
+        "backtest_start": str(closes.index[0]),
+        "backtest_end": str(closes.index[-1]),
+        "equity": equity_points(daily),
+    }
