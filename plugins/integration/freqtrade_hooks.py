@@ -22,7 +22,14 @@ environment where the pack is installed. It does nothing until freqtrade itself 
    from freqtrade's DataProvider (``plugins/integration/market_context.py``). With no such guard configured
    it only forwards to the strategy's own method.
 
-4. **Offline markets (opt-in).** With ``FREQTRADE_PACK_OFFLINE=1`` in the environment, the
+4. **Bad data, one clear line (always on).** A corrupt candle file stops the run with one line
+   naming it and the command that restores it (freqtrade logs a traceback and goes on without
+   the pair, exit 0); a pair whose ``@informative`` timeframe file is missing is skipped with one
+   warning naming the file and the ``freqtrade download-data`` command (freqtrade aborts the whole
+   backtest with a traceback); a broken per-pair table stops the run at strategy load. See
+   ``plugins/integration/data_guard.py``.
+
+5. **Offline markets (opt-in).** With ``FREQTRADE_PACK_OFFLINE=1`` in the environment, the
    exchange reads markets from the bundled snapshot and candles/tickers from the bundled data
    (see ``plugins/integration/offline.py``) instead of calling the exchange API. Without it, all is stock.
 
@@ -117,9 +124,11 @@ def _patch_strategy_resolver(module: ModuleType) -> None:
         return
 
     def load_strategy(config=None):
+        from plugins.integration.data_guard import check_pair_tables
         from plugins.integration.market_context import install_entry_check
 
         strategy = original(config)
+        check_pair_tables(strategy)  # a broken per-pair table: one line now, not mid-backtest
         install_entry_check(strategy)  # market protections are checked before each entry
         return strategy
 
@@ -134,6 +143,24 @@ def _patch_freqtradebot(module: ModuleType) -> None:
     install_instance_lock(module.FreqtradeBot)
 
 
+def _patch_candle_files(module: ModuleType) -> None:
+    from plugins.integration.data_guard import install_candle_file_check
+
+    install_candle_file_check(module.ArrowDataHandler)
+
+
+def _patch_history(module: ModuleType) -> None:
+    from plugins.integration.data_guard import install_lenient_download
+
+    install_lenient_download(module)
+
+
+def _patch_strategy_interface(module: ModuleType) -> None:
+    from plugins.integration.data_guard import install_informative_check
+
+    install_informative_check(module)
+
+
 PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "freqtrade.constants": _patch_constants,
     "freqtrade.resolvers.pairlist_resolver": _patch_pairlist_resolver,
@@ -142,6 +169,9 @@ PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "freqtrade.rpc.api_server.webserver": _patch_webserver,
     "freqtrade.resolvers.strategy_resolver": _patch_strategy_resolver,
     "freqtrade.freqtradebot": _patch_freqtradebot,
+    "freqtrade.data.history.datahandlers.arrowdatahandler": _patch_candle_files,
+    "freqtrade.data.history.history_utils": _patch_history,
+    "freqtrade.strategy.interface": _patch_strategy_interface,
 }
 
 

@@ -35,43 +35,73 @@ DEFAULTS = {"RsiMeanReversion": {"ema": 100}, "EmaBbTrend": {"ema_fast": 20, "em
 
 
 def load_pair_table(path: Path, strategy: str) -> dict:
-    """The ``{"default": ..., "pairs": ...}`` section of ``strategy`` in the table at ``path``."""
+    """The ``{"default": ..., "pairs": ...}`` section of ``strategy`` in the table at ``path``.
+
+    Raises ValueError with one line saying what is wrong and how to fix it: missing file, not
+    JSON, not an object, no section, a section or pair entry that is not an object, a period
+    that is not an integer >= 2. Every period is checked here, so a broken entry fails at
+    start-up (``PairTable.load``), not on the first candle of that pair.
+    """
+    path = Path(path)
+    fix = f"fix it or regenerate it with `python -m plugins.commands.fit_pair_params --out {path}`"
     try:
-        table = json.loads(Path(path).read_text(encoding="utf-8"))
+        table = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"Per-pair parameter table {path} not found; regenerate it with "
                          f"`python -m plugins.commands.fit_pair_params --out {path}`.") from None
-    except ValueError as err:
-        raise ValueError(f"Per-pair parameter table {path} is not valid JSON: {err}") from None
+    except (OSError, ValueError) as err:
+        raise ValueError(
+            f"Per-pair parameter table {path} is not valid JSON ({err}); {fix}."
+        ) from None
+    if not isinstance(table, dict):
+        raise ValueError(f"Per-pair parameter table {path} must be a JSON object "
+                         f"(strategy name -> section), got a {type(table).__name__}; {fix}.")
     section = table.get(strategy)
     if not isinstance(section, dict) or not isinstance(section.get("default"), dict):
-        raise ValueError(f'{path} has no "{strategy}" section with a "default" object.')
-    section.setdefault("pairs", {})
+        raise ValueError(f'{path} has no "{strategy}" section with a "default" object; {fix}.')
+    pairs = section.setdefault("pairs", {})
+    if not isinstance(pairs, dict) or not all(isinstance(v, dict) for v in pairs.values()):
+        raise ValueError(f'{path}: "{strategy}"."pairs" must be an object of '
+                         f'{{"PAIR": {{"key": period}}}} entries; {fix}.')
+    for where, entry in (("default", section["default"]), *pairs.items()):
+        for key, value in entry.items():
+            _check_period(value, key, where, path)
     return section
+
+
+def _check_period(value, key: str, pair: str, path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise ValueError(f"period {key!r} for {pair} must be an integer >= 2, got {value!r}"
+                         + (f" (in {path})" if path else ""))
+    return value
 
 
 def pair_setting(section: dict, pair: str, key: str) -> int:
     """``key`` for ``pair`` from a table section, falling back to the section's default."""
     value = section["pairs"].get(pair, {}).get(key, section["default"].get(key))
-    if not isinstance(value, int) or value < 2:
-        raise ValueError(f"period {key!r} for {pair} must be an integer >= 2, got {value!r}")
-    return value
+    return _check_period(value, key, pair, None)
 
 
 class PairTable:
     """Lazily loaded table section: ``PairTable(path, "MyStrategy").get("BTC/USDT", "ema")``.
 
     Declared as a strategy class attribute; the file is read on first use (not at import), once.
+    The pack's start-up hook calls ``load()`` right after freqtrade loads the strategy, so a
+    broken table stops the run with one line before any candle is processed.
     """
 
     def __init__(self, path: Path, strategy: str):
         self.path, self.strategy = Path(path), strategy
         self._section: dict | None = None
 
-    def get(self, pair: str, key: str) -> int:
+    def load(self) -> dict:
+        """The table section (read once); ValueError with one line when the table is broken."""
         if self._section is None:
             self._section = load_pair_table(self.path, self.strategy)
-        return pair_setting(self._section, pair, key)
+        return self._section
+
+    def get(self, pair: str, key: str) -> int:
+        return pair_setting(self.load(), pair, key)
 
 
 # --- fitting (offline tool; uses future candles by design, never called by a strategy) -----------
