@@ -20,6 +20,11 @@ from typing import Any
 MARKETS_ENV = "FREQTRADE_PACK_MARKETS"
 DEFAULT_USER_DATA = Path("user_data")
 _REGEX_CHARS = re.compile(r"[\\^$.*+?()\[\]{}|]")
+# ccxt market fields freqtrade reads in backtests (market type, precision, limits, fees).
+REQUIRED_MARKET_FIELDS = (
+    "symbol", "base", "quote", "active", "type", "spot", "precision", "limits", "taker", "maker",
+)
+NESTED_MARKET_FIELDS = {"precision": ("amount", "price"), "limits": ("amount", "cost")}
 
 
 class SnapshotError(Exception):
@@ -54,7 +59,33 @@ def read_snapshot(path: Path) -> dict[str, dict[str, Any]]:
             f"Offline market snapshot {path} holds no markets. "
             "Restore it from git or run `ftpack-markets refresh` while online."
         )
+    check_market_fields(markets, path)
     return markets
+
+
+def market_field_problem(market: Any) -> str | None:
+    """What a ccxt market structure lacks for freqtrade (None when it is complete)."""
+    if not isinstance(market, dict):
+        return f"is a {type(market).__name__}, not a market object"
+    if missing := [f for f in REQUIRED_MARKET_FIELDS if f not in market]:
+        return f"lacks {', '.join(missing)}"
+    for name, parts in NESTED_MARKET_FIELDS.items():
+        value = market[name]
+        if not isinstance(value, dict) or (missing := [p for p in parts if p not in value]):
+            return f"has an incomplete {name} (needs {', '.join(parts)})"
+    return None
+
+
+def check_market_fields(markets: dict[str, Any], path: Path) -> None:
+    """Every market must carry the fields freqtrade reads (precision, limits, fees, type)."""
+    problems = {s: p for s, m in markets.items() if (p := market_field_problem(m)) is not None}
+    if problems:
+        symbol, problem = next(iter(problems.items()))
+        more = f" ({len(problems) - 1} more markets too)" if len(problems) > 1 else ""
+        raise SnapshotError(
+            f"Offline market snapshot {path}: market {symbol} {problem}{more}, so it is not a ccxt "
+            "market snapshot. Restore it from git or run `ftpack-markets refresh` while online."
+        )
 
 
 def literal_pairs(pairs: list[str]) -> list[str]:
