@@ -22,7 +22,7 @@ from plugins.integration.validation_runner import (
     WALK_FORWARD,
     ResultCache,
     ValidationTask,
-    pack_code_digest,
+    code_digest,
     run_task,
     task_cache_key,
 )
@@ -288,15 +288,20 @@ def close_client(client) -> None:
 
 
 def cache_keys(plan_: Plan) -> list[str]:
-    code = pack_code_digest()
-    return [task_cache_key(t, plan_.strategy_files.get(t.name), plan_.pairs, code)
-            for t in plan_.tasks]
+    digests: dict[str | None, str] = {}
+    keys = []
+    for task in plan_.tasks:
+        source = plan_.strategy_files.get(task.name)
+        if source not in digests:
+            digests[source] = code_digest(source)
+        keys.append(task_cache_key(task, plan_.pairs, digests[source]))
+    return keys
 
 
 def execute(plan_: Plan, request: ValidationRequest, progress: bool = True) -> tuple[list, dict]:
     """Results in task order (cached ones from disk, the rest computed on Dask) and timings."""
     started = time.perf_counter()
-    cache = ResultCache(request.cache_dir or request.userdir / "validate_cache",
+    cache = ResultCache(request.cache_dir or request.userdir / "validate" / "cache",
                         enabled=request.use_cache)
     keys = cache_keys(plan_)
     results: list[dict | None] = [cache.get(k) for k in keys]

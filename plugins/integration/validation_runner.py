@@ -9,7 +9,7 @@ never raises, so one crashing cell cannot stop the rest of the report.
 The equal-weight buy-and-hold peer is measured with the same freqtrade wallet metrics as the
 strategies (``plugins.integration.wallet_metrics``).
 
-``task_cache_key`` hashes what determines a result (strategy source and the pack's code, config
+``task_cache_key`` hashes what determines a result (strategy source and the pack code it runs, config
 files, task parameters, the data files of the window, freqtrade's version); ``ResultCache`` keeps
 finished results on disk under that key.
 """
@@ -102,13 +102,59 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def pack_code_digest() -> str:
-    """Digest of the pack's Python code: strategies inherit their logic from it."""
+# Pack code that runs in every backtest whatever the strategy: the start-up hook and what it loads
+# (offline exchange, market snapshot, guards), and the pairlists/protections a config may name.
+ALWAYS_LOADED = ("integration/freqtrade_hooks.py", "pairlists", "protections")
+
+
+def pack_module_file(module: str) -> Path | None:
+    """The file of a ``plugins.*`` module (None for anything outside the pack)."""
+    parts = module.split(".")
+    if parts[0] != "plugins":
+        return None
+    base = PACK_DIR.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imported_pack_files(path: Path) -> set[Path]:
+    """Pack modules a source file imports (also inside functions), read from its syntax tree."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.update(f for name in names if (f := pack_module_file(name)) is not None)
+    return found
+
+
+def code_digest(strategy_file: str | None) -> str:
+    """Digest of the strategy source and every pack module it runs (imported transitively).
+
+    Only the code a result depends on counts, so editing an unrelated pack module (or the report)
+    keeps the cache, while editing a mixin the strategy inherits invalidates it.
+    """
+    seeds = [PACK_DIR / entry for entry in ALWAYS_LOADED]
+    todo = [f for seed in seeds for f in ([seed] if seed.is_file() else sorted(seed.glob("*.py")))]
+    if strategy_file:
+        todo.append(Path(strategy_file))
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo.extend(imported_pack_files(path) - seen)
     digest = hashlib.sha256()
-    for path in sorted(PACK_DIR.rglob("*.py")):
-        if "commands" in path.relative_to(PACK_DIR).parts:
-            continue  # report rendering does not change results
-        digest.update(str(path.relative_to(PACK_DIR)).encode())
+    for path in sorted(seen):
+        digest.update(str(path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -124,9 +170,8 @@ def data_files_digest(datadir: str, pairs: tuple[str, ...], timeframes: tuple[st
     return digest.hexdigest()
 
 
-def task_cache_key(task: ValidationTask, strategy_file: str | None, pairs: tuple[str, ...],
-                   code_digest: str) -> str:
-    """Hash of everything that determines the task's result."""
+def task_cache_key(task: ValidationTask, pairs: tuple[str, ...], code: str) -> str:
+    """Hash of everything that determines the task's result (``code``: ``code_digest``)."""
     import freqtrade
 
     payload = {
@@ -136,8 +181,7 @@ def task_cache_key(task: ValidationTask, strategy_file: str | None, pairs: tuple
         "window": [str(task.window.start), str(task.window.end)],
         "train": [str(task.train.start), str(task.train.end)] if task.train else None,
         "configs": [_file_digest(Path(c)) for c in task.configs],
-        "strategy_source": _file_digest(Path(strategy_file)) if strategy_file else None,
-        "pack_code": code_digest,
+        "code": code,
         "data": data_files_digest(task.datadir, pairs, ("5m", "15m", "1h", "4h", "1d")),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

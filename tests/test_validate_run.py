@@ -1,0 +1,206 @@
+"""ftpack-validate end to end on the bundled data: Dask fan-out, cache, failed cells, reports, errors.
+
+A scratch user_data holds two tiny strategies (fast to backtest): ``TinyCross`` and ``CrashInJune``
+(raises while computing indicators for a window that ends in June), beside the bundled candles and
+market snapshot.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import USER_DATA
+
+
+os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
+
+TINY = '''
+import talib.abstract as ta
+from freqtrade.strategy import IStrategy
+
+
+class TinyCross(IStrategy):
+    """EMA 8/21 cross, fixed ROI and stop: small and fast, for the validate tests."""
+
+    timeframe = "1h"
+    minimal_roi = {"0": 0.03}
+    stoploss = -0.03
+    startup_candle_count = 30
+
+    def populate_indicators(self, dataframe, metadata):
+        dataframe["fast"] = ta.EMA(dataframe, timeperiod=8)
+        dataframe["slow"] = ta.EMA(dataframe, timeperiod=21)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        up = (dataframe["fast"] > dataframe["slow"]) & (
+            dataframe["fast"].shift(1) <= dataframe["slow"].shift(1))
+        dataframe.loc[up, "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        dataframe.loc[dataframe["fast"] < dataframe["slow"], "exit_long"] = 1
+        return dataframe
+'''
+
+CRASH = TINY.replace("class TinyCross", "class CrashInJune").replace(
+    '        dataframe["fast"] = ta.EMA(dataframe, timeperiod=8)\n',
+    '        if dataframe["date"].iloc[-1].month == 6:\n'
+    '            raise ValueError("scripted crash in June")\n'
+    '        dataframe["fast"] = ta.EMA(dataframe, timeperiod=8)\n',
+)
+
+WINDOWS = "20250501-20250601,20250601-20250701"
+
+
+@pytest.fixture(scope="module")
+def userdir(tmp_path_factory) -> Path:
+    ud = tmp_path_factory.mktemp("validate") / "user_data"
+    (ud / "strategies").mkdir(parents=True)
+    (ud / "strategies" / "TinyCross.py").write_text(TINY)
+    (ud / "strategies" / "CrashInJune.py").write_text(CRASH)
+    for name in ("data", "markets"):
+        (ud / name).symlink_to(USER_DATA / name)
+    return ud
+
+
+def request(userdir: Path, **overrides):
+    from plugins.integration.validation_engine import ValidationRequest
+
+    fields = dict(userdir=userdir,
+                  configs=[USER_DATA / "config.json", USER_DATA / "config.validate.json"],
+                  datadir=USER_DATA / "data" / "binance", strategies=["TinyCross", "CrashInJune"],
+                  windows=WINDOWS, workers=1, use_cache=False, cache_dir=userdir / "cache")
+    fields.update(overrides)
+    return ValidationRequest(**fields)
+
+
+def comparable(results):
+    drop = ("seconds", "cached")
+    return [{k: v for k, v in r.items() if k not in drop} for r in results]
+
+
+@pytest.fixture(scope="module")
+def one_worker_run(userdir):
+    from plugins.integration.validation_engine import execute, plan
+
+    req = request(userdir)
+    planned = plan(req)
+    results, timing = execute(planned, req, progress=False)
+    return planned, results, timing
+
+
+def test_every_cell_is_one_task_and_a_crash_fails_only_its_cell(one_worker_run):
+    planned, results, timing = one_worker_run
+    # 2 strategies + buy-and-hold + SampleStrategy, 2 windows each
+    assert len(planned.tasks) == len(results) == timing["tasks"] == 8
+    by_cell = {(r["name"], r["window"]): r for r in results}
+    crash = by_cell[("CrashInJune", "20250601-20250701")]
+    assert crash["status"] == "failed" and "scripted crash in June" in crash["reason"]
+    assert "\n" not in crash["reason"]
+    ok = [r for r in results if r is not crash]
+    assert all(r["status"] == "ok" for r in ok), [r.get("reason") for r in ok]
+    may = by_cell[("TinyCross", "20250501-20250601")]
+    assert may["trades"] > 0 and may["backtest_start"].startswith("2025-05-01")
+    assert may["backtest_end"].startswith("2025-05-31 23:00")  # no candle of the next window
+    # the same strategy body gives the same May result whether it later crashes or not
+    assert by_cell[("CrashInJune", "20250501-20250601")]["profit_pct"] == may["profit_pct"]
+    hold = by_cell[("Buy & hold", "20250601-20250701")]
+    assert hold["pairs"] == 10 and hold["time_in_market_pct"] == 100.0
+
+
+def test_two_workers_give_the_same_results_as_one(userdir, one_worker_run):
+    from plugins.integration.validation_engine import execute, plan
+
+    _, single, _ = one_worker_run
+    req = request(userdir, workers=2)
+    results, timing = execute(plan(req), req, progress=False)
+    assert timing["workers"] == 2 and timing["computed"] == 8
+    assert comparable(results) == comparable(single)
+
+
+def test_cache_serves_a_rerun_and_follows_the_strategy_source(userdir, tmp_path):
+    from plugins.integration.validation_engine import cache_keys, execute, plan
+
+    req = request(userdir, strategies=["TinyCross"], peers=False, use_cache=True,
+                  cache_dir=tmp_path / "cache")
+    first, timing = execute(plan(req), req, progress=False)
+    assert timing["computed"] == 2 and timing["cached"] == 0
+    again, timing = execute(plan(req), req, progress=False)
+    assert timing["computed"] == 0 and timing["cached"] == 2
+    assert comparable(again) == comparable(first)
+
+    source = userdir / "strategies" / "TinyCross.py"
+    keys_before = cache_keys(plan(req))
+    original = source.read_text()
+    try:
+        source.write_text(original.replace('{"0": 0.03}', '{"0": 0.04}'))
+        assert cache_keys(plan(req)) != keys_before
+        _, timing = execute(plan(req), req, progress=False)
+        assert timing["computed"] == 2
+    finally:
+        source.write_text(original)
+    assert cache_keys(plan(req)) == keys_before
+
+
+def test_report_files_hold_every_row(one_worker_run, tmp_path):
+    from plugins.commands.validate_report import assemble, write_reports
+
+    planned, results, timing = one_worker_run
+    doc = assemble(results, planned.windows, timing, {"datadir": "x", "start": "", "end": ""})
+    paths = write_reports(doc, tmp_path / "out")
+    assert sorted(p.name for p in paths) == ["report.html", "report.md", "results.json"]
+    stored = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(stored["results"]) == 8
+    assert stored["rows"] == ["TinyCross", "CrashInJune", "Buy & hold", "SampleStrategy"]
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    for r in results:
+        assert f"| {r['name']} | {r['window']} |" in markdown
+    assert "scripted crash in June" in markdown
+    assert stored["summary"]["CrashInJune"]["failed_windows"] == ["20250601-20250701"]
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Plotly.newPlot" in page and "<script src=" not in page  # opens offline
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--strategy", "NoSuchStrategy"], "Unknown strategy NoSuchStrategy"),
+    (["--strategy", "TinyCross", "--timerange", "20100101-20110101"], "outside the data"),
+    (["--strategy", "TinyCross", "--windows", "20100101-20100201"], "outside the data"),
+    (["--strategy", "TinyCross", "--windows", "6Q"], "not a count and unit"),
+    (["--strategy", "TinyCross", "--walk-forward", "2Y"], "TRAIN:TEST"),
+])
+def test_bad_input_is_one_error_line(userdir, capsys, argv, message):
+    from plugins.commands.validate import main
+
+    configs = ["--config", str(USER_DATA / "config.json")]
+    assert main(["--userdir", str(userdir), *configs, "--no-progress", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ftpack-validate: ERROR: ") and message in err[0]
+
+
+def test_a_datadir_missing_a_pair_is_named(userdir, tmp_path, capsys):
+    from plugins.commands.validate import main
+
+    partial = tmp_path / "data"
+    partial.mkdir()
+    for path in (USER_DATA / "data" / "binance").glob("*.feather"):
+        if not path.name.startswith("LINK_"):
+            (partial / path.name).symlink_to(path)
+    argv = ["--userdir", str(userdir), "--config", str(USER_DATA / "config.json"),
+            "--datadir", str(partial), "--strategy", "TinyCross", "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no 1h candles for LINK/USDT" in err[0]
+
+
+def test_a_scheduler_that_does_not_answer_is_one_error_line(userdir, capsys):
+    from plugins.commands.validate import main
+
+    argv = ["--userdir", str(userdir), "--config", str(USER_DATA / "config.json"),
+            "--strategy", "TinyCross", "--windows", WINDOWS, "--no-cache", "--no-progress",
+            "--scheduler", "tcp://127.0.0.1:9"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did not answer" in err[0] and "tcp://127.0.0.1:9" in err[0]
