@@ -266,3 +266,52 @@ def test_download_data_keeps_freqtrade_handling_of_broken_files(tmp_path):
         handler.ohlcv_load("BTC/USDT", "1h", candle_type=CandleType.SPOT)
     with lenient_candle_files():
         assert handler.ohlcv_load("BTC/USDT", "1h", candle_type=CandleType.SPOT).empty
+
+
+# --- FreqAI: training window too short for the ensemble -----------------------------------------
+
+
+@pytest.mark.parametrize("model", ["EnsembleRegressor", "EnsembleClassifier"])
+def test_short_freqai_training_window_is_one_error_line(tmp_user_data, tmp_path, model):
+    override = write_config(tmp_path, {"freqai": {"train_period_days": 5}})
+    result = run_freqtrade(
+        "backtesting", "--config", str(CONFIG), "--config", str(USER_DATA / "config.freqai.json"),
+        "--config", str(override), "--userdir", str(tmp_user_data), "--freqaimodel", model,
+        "--strategy", "AiFusion", "--timerange", SHORT_RANGE, timeout=300,
+    )
+    assert_one_error(
+        result, "freqai.train_period_days 5 is too short for the ensemble",
+        "on 1h candles it needs >= 10 days",
+    )
+
+
+@pytest.mark.parametrize("split, params", [
+    ({"test_size": 0.1}, {"validation": "test_split"}),
+    ({"test_size": 0.2}, {"validation": "test_split", "gap": 30}),
+    ({"test_size": 0}, {"validation": "train_tail", "validation_fraction": 0.2}),
+    ({"test_size": 0}, {"validation": "train_tail", "validation_fraction": 0.35, "gap": 5}),
+])
+def test_minimum_training_rows_is_what_the_ensemble_accepts(split, params):
+    """The start-up minimum agrees with the ensemble's own split rules (not a guess)."""
+    import math
+
+    from plugins.freqai.ensemble import time_ordered_split
+    from plugins.freqai.training_window import MIN_SLICE_ROWS, minimum_training_rows
+
+    info = {"data_split_parameters": split, "model_training_parameters": params,
+            "feature_parameters": {"label_period_candles": 12}}
+    gap = params.get("gap", 12)
+
+    def accepted(rows: int) -> bool:
+        if params["validation"] == "test_split":
+            return math.ceil(split["test_size"] * rows) - gap >= MIN_SLICE_ROWS
+        try:
+            time_ordered_split(rows, params["validation_fraction"], gap, MIN_SLICE_ROWS)
+        except ValueError:
+            return False
+        return True
+
+    minimum = minimum_training_rows(info)
+    smallest = next(n for n in range(1, 5000) if accepted(n))
+    assert accepted(minimum)
+    assert smallest <= minimum <= smallest + 1

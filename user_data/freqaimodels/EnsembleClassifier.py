@@ -9,13 +9,21 @@ in the metadata JSON (``"ensemble"``).
     freqtrade backtesting ... --freqaimodel EnsembleClassifier --strategy AiFusion
 """
 
+from freqtrade.exceptions import OperationalException
 from freqtrade.freqai.base_models.BaseClassifierModel import BaseClassifierModel
 
 from plugins.freqai.ensemble import WeightedEnsemble, fit_freqai_ensemble
+from plugins.freqai.training_window import training_window_problem
 
 
 class EnsembleClassifier(BaseClassifierModel):
     """Weighted LightGBM + scikit-learn ensemble for one class target (e.g. up / down)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        # A window too short for the ensemble fails at start-up in one line, not in every training.
+        if problem := training_window_problem(self.freqai_info, self.config["timeframe"]):
+            raise OperationalException(problem)
 
     def fit(self, data_dictionary: dict, dk, **kwargs) -> WeightedEnsemble:
         return fit_freqai_ensemble(data_dictionary, self.freqai_info, "classification", dk)

@@ -23,13 +23,21 @@ in the model's metadata JSON (key ``"ensemble"``); the pickled model carries the
 
 from typing import Any
 
+from freqtrade.exceptions import OperationalException
 from freqtrade.freqai.base_models.BaseRegressionModel import BaseRegressionModel
 
 from plugins.freqai.ensemble import fit_freqai_ensemble
+from plugins.freqai.training_window import training_window_problem
 
 
 class EnsembleRegressor(BaseRegressionModel):
     """Weighted LightGBM + scikit-learn ensemble for one regression target."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        # A window too short for the ensemble fails at start-up in one line, not in every training.
+        if problem := training_window_problem(self.freqai_info, self.config["timeframe"]):
+            raise OperationalException(problem)
 
     def fit(self, data_dictionary: dict, dk, **kwargs) -> Any:
         return fit_freqai_ensemble(data_dictionary, self.freqai_info, "regression", dk)
