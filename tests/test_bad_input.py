@@ -75,7 +75,9 @@ def assert_one_error(result, *fragments: str, code: int = 2) -> str:
     ({"method": "DrawdownGuard", "lookback_period": 60},
      ["DrawdownGuard: unknown parameter 'lookback_period'"]),
     ({"method": "DrawdownGuard", "unlock_at": "25:99"},
-     ['unlock_at must be a time "HH:MM"', "'25:99'"]),
+     ["Invalid date format for unlock_at: 25:99."]),
+    ({"method": "DrawdownGuard", "stop_duration": 60, "stop_duration_candles": 2},
+     ["Protections must specify either `stop_duration` or `stop_duration_candles`."]),
 ])
 def test_bad_protection_setting_is_one_error_line(tmp_path, protection, fragments):
     override = write_config(tmp_path, {"pack_protections": [protection]})

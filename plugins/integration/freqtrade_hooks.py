@@ -27,7 +27,8 @@ environment where the pack is installed. It does nothing until freqtrade itself 
    the pair, exit 0); a pair whose ``@informative`` timeframe file is missing is skipped with one
    warning naming the file and the ``freqtrade download-data`` command (freqtrade aborts the whole
    backtest with a traceback); a broken per-pair table stops the run at strategy load. See
-   ``plugins/integration/data_guard.py``.
+   ``plugins/integration/data_guard.py``. Freqtrade's own protection checks exit 2 with one line
+   instead of 0 (``plugins/integration/settings.py``).
 
 5. **Offline markets (opt-in).** With ``FREQTRADE_PACK_OFFLINE=1`` in the environment, the
    exchange reads markets from the bundled snapshot and candles/tickers from the bundled data
@@ -125,11 +126,13 @@ def _patch_strategy_resolver(module: ModuleType) -> None:
 
     def load_strategy(config=None):
         from plugins.integration.data_guard import check_pair_tables
+        from plugins.integration.exposure import install_exposure_check
         from plugins.integration.market_context import install_entry_check
 
         strategy = original(config)
         check_pair_tables(strategy)  # a broken per-pair table: one line now, not mid-backtest
         install_entry_check(strategy)  # market protections are checked before each entry
+        install_exposure_check(strategy)  # issue 17: exposure/slippage caps (exposure.py)
         return strategy
 
     load_strategy._pack_entry_check = True
@@ -141,6 +144,12 @@ def _patch_freqtradebot(module: ModuleType) -> None:
     from plugins.integration.instance_lock import install_instance_lock
 
     install_instance_lock(module.FreqtradeBot)
+
+
+def _patch_protection_manager(module: ModuleType) -> None:
+    from plugins.integration.settings import install_protection_checks
+
+    install_protection_checks(module.ProtectionManager)
 
 
 def _patch_candle_files(module: ModuleType) -> None:
@@ -169,6 +178,7 @@ PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "freqtrade.rpc.api_server.webserver": _patch_webserver,
     "freqtrade.resolvers.strategy_resolver": _patch_strategy_resolver,
     "freqtrade.freqtradebot": _patch_freqtradebot,
+    "freqtrade.plugins.protectionmanager": _patch_protection_manager,
     "freqtrade.data.history.datahandlers.arrowdatahandler": _patch_candle_files,
     "freqtrade.data.history.history_utils": _patch_history,
     "freqtrade.strategy.interface": _patch_strategy_interface,

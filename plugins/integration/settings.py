@@ -254,25 +254,13 @@ def lock_settings(*, lookback: bool) -> dict[str, Setting]:
 def validate_protection(
     owner: str, protection_config: Mapping[str, Any], schema: Mapping[str, Setting]
 ) -> dict[str, Any]:
-    """A protection's config checked against ``schema`` (its own keys + ``lock_settings``)."""
-    resolved = validate_settings(owner, protection_config, schema, where=PROTECTIONS_SECTION)
-    unlock_at = protection_config.get("unlock_at")
-    if unlock_at is not None and not _is_clock_time(unlock_at):
-        raise setting_error(
-            owner, f'unlock_at must be a time "HH:MM" (UTC), got {unlock_at!r}',
-            PROTECTIONS_SECTION,
-        )
-    return resolved
+    """A protection's config checked against ``schema`` (its own keys + ``lock_settings``).
 
-
-def _is_clock_time(value: str) -> bool:
-    from datetime import datetime
-
-    try:
-        datetime.strptime(value, "%H:%M")
-    except ValueError:
-        return False
-    return True
+    The rules between the lock keys (unlock_at format, stop_duration with
+    stop_duration_candles) are freqtrade's own ``ProtectionManager.validate_protections``, which
+    runs first (see :func:`install_protection_checks`).
+    """
+    return validate_settings(owner, protection_config, schema, where=PROTECTIONS_SECTION)
 
 
 # Ranges of the lookback/refresh keys every pack pairlist shares (``pairlist_data.lookback_parameters``
@@ -282,3 +270,26 @@ PAIRLIST_LOOKBACK_REFINE: dict[str, dict[str, Any]] = {
     "lookback_period": {"kind": "integer", "minimum": 1, "hint": "(candles)"},
     "refresh_period": {"kind": "integer", "minimum": 0, "hint": "(seconds)"},
 }
+
+
+def install_protection_checks(manager_cls) -> None:
+    """Freqtrade's own protection checks (``ProtectionManager.validate_protections``: unlock_at
+    format, stop_duration with stop_duration_candles, ...) raise ``ConfigurationError``, which
+    freqtrade's ``main`` prints on two lines and exits with code 0. Re-raise them as one-line
+    ``OperationalException`` (exit code 2), like the pack's own setting errors."""
+    from freqtrade.exceptions import ConfigurationError
+
+    original = manager_cls.validate_protections
+    if getattr(original, "_pack_one_line", False):
+        return
+
+    def validate_protections(protections):
+        try:
+            original(protections)
+        except ConfigurationError as err:
+            raise OperationalException(
+                f"{' '.join(str(err).split())} Fix it in {PROTECTIONS_SECTION}."
+            ) from None
+
+    validate_protections._pack_one_line = True
+    manager_cls.validate_protections = staticmethod(validate_protections)
