@@ -262,8 +262,11 @@ def timeframe_checks(request: ValidationRequest, names, known, pairs) -> dict[st
 
 def open_client(workers: int, scheduler: str | None):
     """A Dask client: to ``scheduler`` when given, else to an embedded LocalCluster."""
+    import dask
     from distributed import Client, LocalCluster
 
+    # Freqtrade's Hyperopt starts helper processes (log queue, joblib); daemonic workers may not.
+    dask.config.set({"distributed.worker.daemon": False})
     if scheduler:
         try:
             return Client(scheduler, timeout=SCHEDULER_TIMEOUT)

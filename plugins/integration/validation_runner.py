@@ -38,6 +38,7 @@ BACKTEST, BUY_AND_HOLD, WALK_FORWARD = "backtest", "buy_and_hold", "walk_forward
 BUY_AND_HOLD_NAME = "Buy & hold"
 FREQTRADE_UNDEFINED_RATIO = -100.0  # freqtrade.data.metrics._calculate_annualized_ratio
 CACHE_VERSION = 1  # bump when the result layout changes
+BACKTEST_OPTIONS = ["--export", "none", "--cache", "none"]
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,10 @@ def run_task(task: ValidationTask) -> dict[str, Any]:
     os.environ.setdefault(OFFLINE_ENV, "1")
     # Freqtrade's configuration re-enables INFO logging; the report carries what matters.
     logging.disable(logging.WARNING)
+    # After an in-process Hyperopt, Dask's worker fails to pickle the result's *type* (``dict``)
+    # for its bookkeeping, logs a traceback at ERROR and falls back to the type's name; the result
+    # itself travels fine. A real serialisation failure still fails the future (a failed cell).
+    logging.getLogger("distributed.protocol.pickle").setLevel(logging.CRITICAL)
     try:
         if task.kind == BUY_AND_HOLD:
             metrics = _buy_and_hold(task)
@@ -252,24 +257,27 @@ def run_task(task: ValidationTask) -> dict[str, Any]:
     return result
 
 
-def _config(task: ValidationTask, window: Window, runmode, extra_args: dict | None = None) -> dict:
-    from freqtrade.configuration import Configuration
+def _config(task: ValidationTask, window: Window, command: str, options: list[str] = ()) -> dict:
+    """Freqtrade's configuration for ``freqtrade <command>`` with the task's flags.
 
-    args = {
-        "config": list(task.configs),
-        "user_data_dir": task.userdir,
-        "datadir": task.datadir,
-        "strategy": task.strategy,
-        "timerange": freqtrade_timerange(window),
-        "timeframe": task.timeframe,
-        "export": "none",
-        "cache": "none",
-        **(extra_args or {}),
-    }
+    The flags go through freqtrade's own argument parser, so every default is the stock CLI's.
+    """
+    from freqtrade.commands import Arguments
+    from freqtrade.configuration import Configuration
+    from freqtrade.enums import RunMode
+
+    argv = [command]
+    for path in task.configs:
+        argv += ["--config", path]
+    argv += ["--userdir", task.userdir, "--datadir", task.datadir, "--strategy", task.strategy,
+             "--timerange", freqtrade_timerange(window), "--timeframe", task.timeframe,
+             *options]
     if task.strategy_path:
-        args["strategy_path"] = task.strategy_path
+        argv += ["--strategy-path", task.strategy_path]
     if task.freqaimodel:
-        args["freqaimodel"] = task.freqaimodel
+        argv += ["--freqaimodel", task.freqaimodel]
+    args = Arguments(argv).get_parsed_arg()
+    runmode = RunMode.HYPEROPT if command == "hyperopt" else RunMode.BACKTEST
     config = Configuration(args, runmode).get_config()
     if config.get("freqai", {}).get("enabled"):
         # Fresh models per cell, under an identifier no other cell or user run shares.
@@ -344,36 +352,23 @@ def defined_ratio(value) -> float | None:
 
 
 def apply_parameters(strategy, params: dict[str, dict]) -> None:
-    """Set hyperopt-chosen values ({space: {name: value}}) on a loaded strategy's parameters.
+    """Give a loaded strategy hyperopt's chosen values ({space: {name: value}}).
 
-    ROI, stoploss and trailing come as their own spaces; buy/sell/protection values go to the
-    strategy's HyperStrategyMixin parameters, exactly as freqtrade's parameter file would.
+    Through freqtrade's own parameter-file path (the dict a ``<Strategy>.json`` export would hold),
+    so ROI, stoploss, trailing and every buy/sell/protection parameter are set exactly as a
+    backtest after ``freqtrade hyperopt`` would set them, without writing a file.
     """
-    for space, values in params.items():
-        if space == "roi":
-            strategy.minimal_roi = {int(k): float(v) for k, v in values.items()}
-        elif space == "stoploss":
-            strategy.stoploss = float(values["stoploss"])
-        elif space == "trailing":
-            for key, value in values.items():
-                setattr(strategy, key, value)
-        else:
-            for key, value in values.items():
-                parameter = getattr(strategy, key, None)
-                if parameter is None or not hasattr(parameter, "value"):
-                    raise ValueError(f"strategy has no hyperoptable parameter {key!r}")
-                parameter.value = value
+    strategy._ft_params_from_file = params
+    strategy.ft_load_hyper_params(hyperopt=False)
+    strategy.ft_set_special_params_from_file()
 
 
 def _backtest(task: ValidationTask) -> dict[str, Any]:
-    from freqtrade.enums import RunMode
-
-    return backtest_metrics(_config(task, task.window, RunMode.BACKTEST))
+    return backtest_metrics(_config(task, task.window, "backtesting", BACKTEST_OPTIONS))
 
 
 def _hyperopt(task: ValidationTask) -> tuple[dict, float]:
     """Freqtrade's Hyperopt on the train span; returns (best params by space, best profit %)."""
-    from freqtrade.enums import RunMode
     from freqtrade.optimize.hyperopt import Hyperopt
 
     # A private userdir per fold: hyperopt locks its userdir and writes results files there.
@@ -385,20 +380,16 @@ def _hyperopt(task: ValidationTask) -> tuple[dict, float]:
             if source.exists():
                 (userdir / name).symlink_to(source.resolve())
         local = replace(task, userdir=str(userdir))
-        config = _config(local, task.train, RunMode.HYPEROPT, {
-            "epochs": task.epochs,
-            "spaces": list(task.spaces),
-            "hyperopt_loss": task.hyperopt_loss,
-            "hyperopt_jobs": 1,
-            "disableparamexport": True,
-            "hyperopt_random_state": 1,
-            "print_colorized": False,
-            "print_json": False,
-        })
+        config = _config(local, task.train, "hyperopt", [
+            "--epochs", str(task.epochs), "--spaces", *task.spaces,
+            "--hyperopt-loss", task.hyperopt_loss, "-j", "1", "--random-state", "1",
+            "--disable-param-export", "--no-color",
+        ])
         if not config.get("strategy_path") and not task.strategy_path:
             config["strategy_path"] = str((Path(task.userdir) / "strategies").resolve())
         hyperopt = Hyperopt(config)
-        with contextlib.redirect_stdout(io.StringIO()):
+        quiet = io.StringIO()  # freqtrade's epoch table and progress bar
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             hyperopt.start()
         best = hyperopt.current_best_epoch
         if not best:
@@ -409,10 +400,9 @@ def _hyperopt(task: ValidationTask) -> tuple[dict, float]:
 
 
 def _walk_forward(task: ValidationTask) -> dict[str, Any]:
-    from freqtrade.enums import RunMode
-
     params, in_sample = _hyperopt(task)
-    metrics = backtest_metrics(_config(task, task.window, RunMode.BACKTEST), params)
+    config = _config(task, task.window, "backtesting", BACKTEST_OPTIONS)
+    metrics = backtest_metrics(config, params)
     return {**metrics, "params": params, "in_sample_profit_pct": in_sample,
             "train_start": str(task.train.start), "train_end": str(task.train.end)}
 
