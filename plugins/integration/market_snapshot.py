@@ -59,7 +59,6 @@ def read_snapshot(path: Path) -> dict[str, dict[str, Any]]:
             f"Offline market snapshot {path} holds no markets. "
             "Restore it from git or run `ftpack-markets refresh` while online."
         )
-    check_market_fields(markets, path)
     return markets
 
 
@@ -112,6 +111,9 @@ def load_for_config(config: dict[str, Any], exchange_id: str) -> tuple[dict[str,
     trading_mode = getattr(config.get("trading_mode"), "value", trading_mode)
     path = snapshot_path(config.get("user_data_dir"), exchange_id, trading_mode)
     markets = read_snapshot(path)
+    # Here, not in read_snapshot: `ftpack-markets refresh` must still read a broken snapshot's
+    # pair names to repair it.
+    check_market_fields(markets, path)
     check_pairs(markets, list(config.get("exchange", {}).get("pair_whitelist", [])), path)
     return markets, path
 
