@@ -191,6 +191,20 @@ def test_missing_informative_file_of_every_pair_stops_in_one_line(tmp_path):
     )
 
 
+def test_missing_informative_file_in_plot_dataframe_is_one_error_line(tmp_path, tmp_user_data):
+    """Outside a backtest (one pair, nothing to skip to) the same line stops the command."""
+    datadir = linked_datadir(tmp_path, without=("ETH_USDT-1d.feather",))
+    result = run_freqtrade(
+        "plot-dataframe", "--config", str(CONFIG), "--strategy", "RsiMeanReversion",
+        "--userdir", str(tmp_user_data), "--datadir", str(datadir), "--pairs", "ETH/USDT",
+        "--timerange", SHORT_RANGE, "--no-trades",
+    )
+    assert_one_error(
+        result, f"{datadir / 'ETH_USDT-1d.feather'} is missing",
+        "freqtrade download-data --exchange binance --pairs ETH/USDT --timeframes 1d",
+    )
+
+
 # --- corrupt candle files -----------------------------------------------------------------------
 
 
