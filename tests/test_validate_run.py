@@ -18,7 +18,7 @@ os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
 
 TINY = '''
 import talib.abstract as ta
-from freqtrade.strategy import IStrategy
+from freqtrade.strategy import IntParameter, IStrategy
 
 
 class TinyCross(IStrategy):
@@ -28,6 +28,8 @@ class TinyCross(IStrategy):
     minimal_roi = {"0": 0.03}
     stoploss = -0.03
     startup_candle_count = 30
+    # used in the entry rule (hyperopt re-evaluates entries per epoch, not indicators)
+    buy_gap_bp = IntParameter(0, 40, default=0, space="buy")
 
     def populate_indicators(self, dataframe, metadata):
         dataframe["fast"] = ta.EMA(dataframe, timeperiod=8)
@@ -35,8 +37,9 @@ class TinyCross(IStrategy):
         return dataframe
 
     def populate_entry_trend(self, dataframe, metadata):
-        up = (dataframe["fast"] > dataframe["slow"]) & (
-            dataframe["fast"].shift(1) <= dataframe["slow"].shift(1))
+        gap = 1 + self.buy_gap_bp.value / 10_000
+        up = (dataframe["fast"] > dataframe["slow"] * gap) & (
+            dataframe["fast"].shift(1) <= dataframe["slow"].shift(1) * gap)
         dataframe.loc[up, "enter_long"] = 1
         return dataframe
 
@@ -143,6 +146,31 @@ def test_cache_serves_a_rerun_and_follows_the_strategy_source(userdir, tmp_path)
     finally:
         source.write_text(original)
     assert cache_keys(plan(req)) == keys_before
+
+
+def test_walk_forward_hyperopts_on_train_and_backtests_the_choice_on_test(userdir, tmp_path):
+    from plugins.commands.validate_report import assemble
+    from plugins.integration.validation_engine import execute, plan
+    from plugins.integration.validation_runner import WALK_FORWARD
+
+    req = request(userdir, strategies=["TinyCross"], peers=False, timerange="20250401-20250701",
+                  walk_forward="1M:1M", epochs=4, spaces=["buy"], workers=1)
+    planned = plan(req)
+    assert [(t.kind, t.train.label, t.window.label) for t in planned.tasks] == [
+        (WALK_FORWARD, "train0", "2025-05"), (WALK_FORWARD, "train1", "2025-06")]
+    results, _ = execute(planned, req, progress=False)
+    assert [r["status"] for r in results] == ["ok", "ok"], [r.get("reason") for r in results]
+    for r, task in zip(results, planned.tasks):
+        assert 0 <= r["params"]["buy"]["buy_gap_bp"] <= 40
+        assert r["train_end"] == str(task.window.start)  # train ends where the test begins
+        assert r["backtest_start"].startswith(f"{task.window.start:%Y-%m-%d}")
+    # hyperopt exported nothing next to the strategy
+    assert not list((userdir / "strategies").glob("*.json"))
+    summary = assemble(results, planned.windows, {}, {})["summary"]["TinyCross"]["walk_forward"]
+    ins = [r["in_sample_profit_pct"] for r in results]
+    outs = [r["profit_pct"] for r in results]
+    assert summary["gap"] == pytest.approx(sum(ins) / 2 - sum(outs) / 2)
+    assert set(summary["parameter_drift"]) == {"buy_gap_bp"}
 
 
 def test_report_files_hold_every_row(one_worker_run, tmp_path):

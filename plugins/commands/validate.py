@@ -48,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", dest="use_cache", action="store_false",
                    help="recompute every task (default: reuse cached results)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.add_argument("--png", type=Path, help="also write the headline figure (needs matplotlib)")
+    p.add_argument("--from-results", type=Path, metavar="RESULTS_JSON",
+                   help="re-render the reports of an earlier run's results.json (no backtests)")
     return p
 
 
@@ -71,10 +74,37 @@ def build_request(args):
     )
 
 
+def rerender(args) -> list[Path]:
+    from plugins.commands.validate_report import write_reports
+    from plugins.integration.validation_engine import ValidationError
+
+    try:
+        doc = json.loads(args.from_results.read_text(encoding="utf-8"))
+        doc["meta"]["windows"]
+    except (OSError, ValueError, KeyError) as err:
+        raise ValidationError(f"{args.from_results} is not a results.json of ftpack-validate "
+                              f"({type(err).__name__}).") from None
+    return write_reports(doc, args.out or args.from_results.parent)
+
+
+def write_png(args, out_dir: Path) -> Path:
+    from plugins.commands.validate_report import render_png
+    from plugins.integration.validation_engine import ValidationError
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ValidationError("--png needs matplotlib: .venv/bin/pip install matplotlib") from None
+    doc = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    return render_png(doc, args.png)
+
+
 def run(args) -> list[Path]:
     from plugins.commands.validate_report import assemble, write_reports
     from plugins.integration.validation_engine import execute, plan
 
+    if args.from_results:
+        return rerender(args)
     request = build_request(args)
     planned = plan(request)
     results, timing = execute(planned, request, progress=args.progress)
@@ -102,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         paths = run(args)
+        if args.png:
+            paths.append(write_png(args, paths[0].parent))
     except (ValidationError, FreqtradeException) as err:
         print(f"ftpack-validate: ERROR: {err}", file=sys.stderr)
         return 2

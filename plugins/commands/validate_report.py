@@ -250,3 +250,52 @@ def write_reports(doc: dict, out: Path, html_report: bool = True) -> list[Path]:
         paths.append(out / "report.html")
         paths[2].write_text(render_html(doc, markdown), encoding="utf-8")
     return paths
+
+
+# --- headline png --------------------------------------------------------------------------------
+
+
+def render_png(doc: dict, path: Path) -> Path:
+    """The headline figure as a PNG (matplotlib, no browser): profit heatmap over the whole-span
+    equity curves (log scale, window boundaries marked, peers dashed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    meta, results = doc["meta"], doc["results"]
+    windows, names = meta["windows"], doc["rows"]
+    grid = np.full((len(names), len(windows)), np.nan)
+    for r in results:
+        if r["status"] == "ok" and r["window"] in windows:
+            grid[names.index(r["name"]), windows.index(r["window"])] = r["profit_pct"]
+    fig, (heat_ax, curve_ax) = plt.subplots(
+        2, 1, figsize=(max(9.0, 0.8 * len(windows) + 3), 4 + 0.45 * len(names) + 4),
+        gridspec_kw={"height_ratios": [0.45 * len(names) + 1, 4]})
+    bound = np.nanmax(np.abs(grid)) if np.isfinite(grid).any() else 1.0
+    heat_ax.imshow(grid, cmap="RdYlGn", vmin=-bound, vmax=bound, aspect="auto")
+    heat_ax.set_xticks(range(len(windows)), [window_label(doc, w) for w in windows], rotation=45,
+                       ha="right", fontsize=8)
+    heat_ax.set_yticks(range(len(names)), names, fontsize=8)
+    for (i, j), value in np.ndenumerate(grid):
+        heat_ax.text(j, i, "–" if np.isnan(value) else f"{value:.0f}", ha="center", va="center",
+                     fontsize=7)
+    heat_ax.set_title("Profit % per window (each window from a fresh wallet)", fontsize=10)
+    for name in names:
+        ok = [r for r in results if r["name"] == name and r["status"] == "ok"]
+        curve = chain_equity([equity_series(r) for r in ok], start_balance=100.0)
+        if not curve.empty:
+            curve_ax.plot(curve.index, curve.values, label=name, linewidth=1.2,
+                          linestyle="--" if is_peer(results, name) else "-")
+    for start, _, _ in meta["window_spans"].values():
+        curve_ax.axvline(pd.Timestamp(start), color="#cccccc", linewidth=0.6, zorder=0)
+    curve_ax.set_yscale("log")
+    curve_ax.set_ylabel("equity (start = 100, log)")
+    curve_ax.set_title("Whole-span equity, windows chained", fontsize=10)
+    curve_ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -278,8 +278,11 @@ def open_client(workers: int, scheduler: str | None):
             ) from None
     if workers < 1:
         raise ValidationError(f"--workers {workers}: need at least 1.")
+    # No dashboard; the scheduler's small HTTP server on a free port (several engineers or runs
+    # may share this machine, so the fixed default 8787 can be taken).
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=None, silence_logs=logging.ERROR,
+                           scheduler_kwargs={"dashboard_address": ":0"})
     return Client(cluster)
 
 
