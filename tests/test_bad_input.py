@@ -74,6 +74,8 @@ def assert_one_error(result, *fragments: str, code: int = 2) -> str:
      ["RegimeGuard: timeframe must be a timeframe like '1h'", "'7x'"]),
     ({"method": "DrawdownGuard", "lookback_period": 60},
      ["DrawdownGuard: unknown parameter 'lookback_period'"]),
+    ({"method": "ExposureLimit", "max_positon": 0.1},
+     ["ExposureLimit: unknown parameter 'max_positon'", "did you mean 'max_position'?"]),
     ({"method": "DrawdownGuard", "unlock_at": "25:99"},
      ["Invalid date format for unlock_at: 25:99."]),
     ({"method": "DrawdownGuard", "stop_duration": 60, "stop_duration_candles": 2},

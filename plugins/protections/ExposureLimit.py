@@ -7,7 +7,8 @@ from typing import Any
 from freqtrade.constants import Config, LongShort
 from freqtrade.plugins.protections import IProtection, ProtectionReturn
 
-from plugins.integration.exposure import ExposureSettings, register
+from plugins.integration.exposure import DEFAULTS, ExposureSettings, register
+from plugins.integration.settings import PROTECTIONS_SECTION, check_known_keys
 
 
 class ExposureLimit(IProtection):
@@ -28,6 +29,11 @@ class ExposureLimit(IProtection):
     has_local_stop: bool = False
 
     def __init__(self, config: Config, protection_config: dict[str, Any]) -> None:
+        # A typo names the closest valid key (the pack's one validation path), then the limits.
+        check_known_keys(
+            self.__class__.__name__, protection_config, [*DEFAULTS, "method"],
+            where=PROTECTIONS_SECTION,
+        )
         self.settings = ExposureSettings(protection_config)  # validated before anything else
         super().__init__(config, protection_config)
         register(self)
