@@ -36,6 +36,13 @@ def linked_datadir(tmp_path: Path, without: tuple[str, ...] = ()) -> Path:
     return datadir
 
 
+def case_id(value):
+    """Readable test ids: "DrawdownGuard:max_drawdwn" for a plugin config, "-" for the rest."""
+    if isinstance(value, dict) and "method" in value:
+        return ":".join([value["method"], *(k for k in value if k != "method")])
+    return "-"
+
+
 def backtest(*extra: str, env: dict | None = None):
     return run_freqtrade(
         "backtesting", "--config", str(CONFIG), "--strategy", "RsiMeanReversion",
@@ -57,7 +64,7 @@ def assert_one_error(result, *fragments: str, code: int = 2) -> str:
 # --- pack settings: unknown keys, wrong types, ranges --------------------------------------------
 
 
-@pytest.mark.parametrize("protection, fragments", [
+@pytest.mark.parametrize("protection, fragments", ids=case_id, argvalues=[
     ({"method": "DrawdownGuard", "max_drawdwn": 0.05},
      ["DrawdownGuard: unknown parameter 'max_drawdwn'", "did you mean 'max_drawdown'?"]),
     ({"method": "CorrelationGuard", "max_corelation": 0.7},
@@ -87,7 +94,7 @@ def test_bad_protection_setting_is_one_error_line(tmp_path, protection, fragment
     assert_one_error(result, *fragments, "pack_protections")
 
 
-@pytest.mark.parametrize("pairlist, fragments", [
+@pytest.mark.parametrize("pairlist, fragments", ids=case_id, argvalues=[
     ({"method": "ExitScamFilter", "max_candle_chnage": 0.1},
      ["ExitScamFilter: unknown parameter 'max_candle_chnage'",
       "did you mean 'max_candle_change'?"]),
