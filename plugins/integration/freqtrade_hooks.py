@@ -126,6 +126,7 @@ def _patch_strategy_resolver(module: ModuleType) -> None:
 
     def load_strategy(config=None):
         from plugins.integration.data_guard import check_pair_tables
+        from plugins.integration.alerts import install_alerts
         from plugins.integration.exposure import install_exposure_check
         from plugins.integration.market_context import install_entry_check
 
@@ -133,6 +134,7 @@ def _patch_strategy_resolver(module: ModuleType) -> None:
         check_pair_tables(strategy)  # a broken per-pair table: one line now, not mid-backtest
         install_entry_check(strategy)  # market protections are checked before each entry
         install_exposure_check(strategy)  # issue 17: exposure/slippage caps (exposure.py)
+        install_alerts(strategy)  # issue 17: lock/halt/regime alerts via dp.send_msg (alerts.py)
         return strategy
 
     load_strategy._pack_entry_check = True
@@ -147,9 +149,14 @@ def _patch_freqtradebot(module: ModuleType) -> None:
 
 
 def _patch_protection_manager(module: ModuleType) -> None:
+    # Issue 19: freqtrade's own protection checks fail in one line, exit 2 (settings.py).
     from plugins.integration.settings import install_protection_checks
 
     install_protection_checks(module.ProtectionManager)
+    # Operations (issue 17): locks made by protection runs alert (plugins/integration/alerts.py).
+    from plugins.integration.alerts import install_lock_alerts
+
+    install_lock_alerts(module.PairLocks, module.ProtectionManager)
 
 
 def _patch_candle_files(module: ModuleType) -> None:
