@@ -58,7 +58,7 @@ def test_cross_fit_picks_the_pair_with_best_forward_return():
 def test_offline_backtest_takes_partial_exits(strategy, tmp_path):
     result = run_freqtrade(
         "backtesting", "--config", str(CONFIG), "--userdir", str(USER_DATA), "--strategy", strategy,
-        "--timerange", "20250301-20250501", "--export", "trades", "--backtest-directory", str(tmp_path),
+        "--timerange", "20250301-20250701", "--export", "trades", "--backtest-directory", str(tmp_path),
         timeout=300,
     )
     assert result.returncode == 0 and not error_lines(result.stdout + result.stderr), result.stderr[-3000:]
@@ -74,7 +74,7 @@ def test_offline_backtest_takes_partial_exits(strategy, tmp_path):
         # TP1 sells half of the position (amount precision may round it down a little).
         assert order["amount"] == pytest.approx(entry["amount"] / 2, rel=0.02)
         assert trade["exit_reason"] in {"tp2", "trailing_stop_loss", "stop_loss", "break_even",
-                                        "rsi_overbought", "ema_cross_down", "force_exit"}
+                                        "rsi_overbought", "ema_cross_down", "market_risk_off", "force_exit"}
 
 
 def tiny_datadir(tmp_path, candles: int, price) -> Path:

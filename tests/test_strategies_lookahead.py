@@ -11,12 +11,12 @@ import pytest
 from tests.conftest import CONFIG, pack_strategy_names, run_freqtrade
 
 
-TIMERANGE = "20250301-20250501"
+TIMERANGE = "20250501-20250701"
 EXTRA_ARGS: dict[str, list[str]] = {
     # 15m strategy: only 8 of the bundled pairs have 15m candles.
     "SmcStructure": ["--config", "user_data/config.15m.json"],
     # Grid ladders carry many orders per trade (slow to simulate): one month still gives 20 signals.
-    "GridTrader": ["--timerange", "20250301-20250401"],
+    "GridTrader": ["--timerange", "20250501-20250601"],
 }
 STRATEGIES = pack_strategy_names()
 

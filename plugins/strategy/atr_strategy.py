@@ -1,11 +1,14 @@
 """Common frame of the pack's 1h ATR-managed strategies (RsiMeanReversion, EmaBbTrend, ...).
 
-``AtrManagedStrategy`` = ``StagedExitsMixin`` (ATR sizing + hard stop / TP1 / break-even / trailing
+``AtrManagedStrategy`` = ``MarketGateMixin`` (leader + pair 1d/4h market gate, see
+``plugins.strategy.market_gate``) + ``StagedExitsMixin`` (ATR sizing + hard stop / TP1 / break-even / trailing
 / TP2, see ``plugins.strategy.staged_exits``) + ``HigherTimeframeTrendMixin`` (4h/1d trend votes and the
 weighted ``trend_score`` / ``htf_score``, see ``plugins.strategy.trend_mixin``) on a 1h, spot, long-only
 ``IStrategy``: exits come from the strategy's signals and the staged plan, never from ROI; the
 -25% static stop is only a last resort behind the ATR stop. A subclass writes its trading plan:
-indicators (calling ``self.add_atr`` and ``self.add_trend_scores``), entry and exit signals.
+indicators (calling ``self.add_atr``, ``self.add_trend_scores`` and ``self.add_market_gate``), entry
+and exit signals (ending with ``self.gate_entries`` / ``self.gate_exits``). The ATR stake is
+scaled by the gate state the entry was taken in (risk_small: half).
 
 Freqtrade lists only classes defined in a strategy file, so this abstract base is never listed.
 """
@@ -15,13 +18,15 @@ from pandas import DataFrame
 
 from freqtrade.strategy import IntParameter, IStrategy
 
+from plugins.strategy.market_gate import MarketGateMixin
+from plugins.strategy.order_timeouts import SIGNAL_ORDER_TIMEOUT
 from plugins.strategy.pack_protections import ConfiguredProtections
 from plugins.strategy.staged_exits import StagedExitsMixin
 from plugins.strategy.trend_mixin import HigherTimeframeTrendMixin
 
 
 class AtrManagedStrategy(
-    ConfiguredProtections, StagedExitsMixin, HigherTimeframeTrendMixin, IStrategy
+    ConfiguredProtections, MarketGateMixin, StagedExitsMixin, HigherTimeframeTrendMixin, IStrategy
 ):
     INTERFACE_VERSION = 3
 
@@ -30,6 +35,7 @@ class AtrManagedStrategy(
     minimal_roi = {"0": 100}
     stoploss = -0.25
     process_only_new_candles = True
+    unfilledtimeout = SIGNAL_ORDER_TIMEOUT
 
     atr_period = IntParameter(7, 28, default=14, space="buy", optimize=False)
 
@@ -37,3 +43,9 @@ class AtrManagedStrategy(
         """The ``atr`` column the sizing and exit hooks read (TA-Lib Wilder ATR)."""
         dataframe["atr"] = ta.ATR(dataframe, timeperiod=self.atr_period.value)
         return dataframe
+
+    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
+                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
+        stake = super().custom_stake_amount(pair, current_time, current_rate, proposed_stake, min_stake,
+                                            max_stake, leverage, entry_tag, side, **kwargs)
+        return self.gated_stake(entry_tag, stake)

@@ -61,6 +61,7 @@ class EmaBbTrend(AtrManagedStrategy):
             "RSI": {"rsi": {"color": "purple"}},
             "Trend score": {"trend_score": {"color": "blue"}, "htf_score": {"color": "red"}},
             "ATR": {"natr": {"color": "brown"}},
+            "Market gate": {"market_state": {"color": "#ffb74d"}},
         },
     }
 
@@ -78,7 +79,8 @@ class EmaBbTrend(AtrManagedStrategy):
         dataframe["natr"] = dataframe["atr"] / dataframe["close"]
         dataframe["volume_mean"] = dataframe["volume"].rolling(self.volume_period.value).mean()
         dataframe["cross_age"] = bars_in_zone(dataframe["ema_fast"] > dataframe["ema_slow"])
-        return self.add_trend_scores(dataframe)
+        self.add_trend_scores(dataframe)
+        return self.add_market_gate(dataframe)
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         upper = dataframe["bb_mid"] + self.buy_bb_std.value * dataframe["bb_std"]
@@ -92,11 +94,11 @@ class EmaBbTrend(AtrManagedStrategy):
             & (dataframe["volume"] > 0),
             ["enter_long", "enter_tag"],
         ] = (1, "ema_bb_breakout")
-        return dataframe
+        return self.gate_entries(dataframe)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe.loc[
             (dataframe["ema_fast"] < dataframe["ema_slow"]) & (dataframe["volume"] > 0),
             ["exit_long", "exit_tag"],
         ] = (1, "ema_cross_down")
-        return dataframe
+        return self.gate_exits(dataframe)

@@ -65,6 +65,7 @@ class RsiMeanReversion(AtrManagedStrategy):
             },
             "Trend score": {"htf_score": {"color": "red"}, "trend_score": {"color": "blue"}},
             "ATR": {"atr": {"color": "brown"}},
+            "Market gate": {"market_state": {"color": "#ffb74d"}},
         },
     }
 
@@ -73,7 +74,8 @@ class RsiMeanReversion(AtrManagedStrategy):
         self.add_atr(dataframe)
         ema_period = self.ema_periods.get(metadata["pair"], "ema")
         dataframe["ema_opt"] = ta.EMA(dataframe, timeperiod=ema_period)
-        return self.add_trend_scores(dataframe)
+        self.add_trend_scores(dataframe)
+        return self.add_market_gate(dataframe)
 
     def _common_filters(self, dataframe: DataFrame):
         max_move = rolling_max_move(dataframe["close"], self.buy_scam_window.value)
@@ -107,7 +109,7 @@ class RsiMeanReversion(AtrManagedStrategy):
                 & common,
                 ["enter_short", "enter_tag"],
             ] = (1, "rsi_overbought")
-        return dataframe
+        return self.gate_entries(dataframe)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe.loc[
@@ -119,4 +121,4 @@ class RsiMeanReversion(AtrManagedStrategy):
                 (dataframe["rsi"] <= self.short_exit_rsi.value) & (dataframe["volume"] > 0),
                 ["exit_short", "exit_tag"],
             ] = (1, "rsi_oversold")
-        return dataframe
+        return self.gate_exits(dataframe)

@@ -47,6 +47,8 @@ from freqtrade.strategy import (
     stoploss_from_absolute,
 )
 
+from plugins.strategy.market_gate import MarketGateMixin
+from plugins.strategy.order_timeouts import SIGNAL_ORDER_TIMEOUT
 from plugins.strategy.pack_protections import ConfiguredProtections
 from plugins.quant.smc import bars_since, smc_features
 
@@ -64,7 +66,7 @@ def _structure(
     return dataframe
 
 
-class SmcStructure(ConfiguredProtections, IStrategy):
+class SmcStructure(ConfiguredProtections, MarketGateMixin, IStrategy):
     INTERFACE_VERSION = 3
 
     timeframe = "15m"
@@ -76,6 +78,7 @@ class SmcStructure(ConfiguredProtections, IStrategy):
     use_custom_stoploss = True
     use_exit_signal = True
     process_only_new_candles = True
+    unfilledtimeout = SIGNAL_ORDER_TIMEOUT
     # 15m: 96-candle volume mean + 96-candle FVG age; the informatives get as many of *their*
     # candles (400 1h, 400 4h, 400 1d), enough for several confirmed swings on each.
     startup_candle_count = 400
@@ -124,7 +127,8 @@ class SmcStructure(ConfiguredProtections, IStrategy):
             "smc_stop": {"color": "black", "plotly": {"mode": "markers"}},
         },
         "subplots": {
-            "Bias": {"trend_1d": {"color": "black"}, "trend_4h": {"color": "blue"}},
+            "Bias": {"trend_1d": {"color": "#e0e0e0"}, "trend_4h": {"color": "#4fc3f7"}},
+            "Market gate": {"market_state": {"color": "#ffb74d"}},
             "1h setup": {"range_position_1h": {"color": "orange"},
                          "since_setup": {"color": "green"}},
             "Volume": {"volume_ratio": {"color": "grey", "type": "bar"}},
@@ -173,7 +177,7 @@ class SmcStructure(ConfiguredProtections, IStrategy):
         dataframe["volume_ratio"] = dataframe["volume"] / mean_volume.where(mean_volume > 0)
         # The FVG top the tap hit is the one active on the previous candle.
         dataframe["tapped_top"] = dataframe["fvg_bull_top"].shift(1)
-        return dataframe
+        return self.add_market_gate(dataframe)
 
     # --- signals ---------------------------------------------------------------------------------
 
@@ -219,7 +223,7 @@ class SmcStructure(ConfiguredProtections, IStrategy):
             & (df["volume"] > 0),
             ["enter_long", "enter_tag"],
         ] = (1, f"smc_{self.trigger_kind.value}")
-        return df
+        return self.gate_entries(df)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         if self.exit_on_choch.value:
@@ -227,7 +231,11 @@ class SmcStructure(ConfiguredProtections, IStrategy):
                 (dataframe["choch_1h"] == -1) & (dataframe["volume"] > 0),
                 ["exit_long", "exit_tag"],
             ] = (1, "choch_1h_bearish")
-        return dataframe
+        return self.gate_exits(dataframe)
+
+    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
+                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
+        return self.gated_stake(entry_tag, proposed_stake)
 
     # --- entry guard, stop and target ------------------------------------------------------------
 
