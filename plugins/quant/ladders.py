@@ -206,6 +206,30 @@ def _nearest_order(current_rate: float, buy: tuple | None, sell: tuple | None):
     return buy if abs(current_rate / buy[2] - 1) <= abs(sell[2] / current_rate - 1) else sell
 
 
+def structure_stop(recent_low: float, atr: float, atr_buffer: float = 1.0) -> float:
+    """Stop under market structure: the recent swing low minus ``atr_buffer`` ATRs (0.0 if unusable)."""
+    if not (np.isfinite(recent_low) and np.isfinite(atr)) or recent_low <= 0 or atr < 0:
+        return 0.0
+    return max(float(recent_low - atr_buffer * atr), 0.0)
+
+
+def safety_buy_confirmed(volume_ratio, rsi, close, previous_high,
+                         capitulation_volume: float = 2.0, capitulation_rsi: float = 25.0):
+    """Per candle: may a DCA safety order fill after this candle (capitulation or reclaim)?
+
+    - capitulation: volume at least ``capitulation_volume`` x its mean and RSI <= ``capitulation_rsi``
+      (forced selling: the move is more likely near its end);
+    - reclaim: the candle closed above the previous candle's high (buyers took the drop back).
+    NaN inputs never confirm. Works on scalars and arrays (element-wise).
+    """
+    volume_ratio, rsi, close, previous_high = (np.asarray(x, dtype=float)
+                                               for x in (volume_ratio, rsi, close, previous_high))
+    with np.errstate(invalid="ignore"):
+        capitulation = (volume_ratio >= capitulation_volume) & (rsi <= capitulation_rsi)
+        reclaim = close > previous_high
+    return capitulation | reclaim
+
+
 # --- grid ladder ----------------------------------------------------------------------------------
 
 
@@ -336,6 +360,8 @@ class DcaLadder:
     cost: float
     amount: float
     steps_filled: int = 0
+    # Absolute stop for the whole position set by market structure (0: none, use stop_pct).
+    structure_stop: float = 0.0
     kind: str = field(default="dca", init=False)
 
     def __post_init__(self):
@@ -349,12 +375,18 @@ class DcaLadder:
 
     @classmethod
     def start(cls, price: float, amount: float, trigger_pct: float, take_profit_pct: float,
-              stop_pct: float, max_steps: int, scale: float = 1.0) -> "DcaLadder":
-        """Ladder after the initial buy of ``amount`` at ``price``."""
+              stop_pct: float, max_steps: int, scale: float = 1.0,
+              structure_stop: float = 0.0) -> "DcaLadder":
+        """Ladder after the initial buy of ``amount`` at ``price``.
+
+        ``structure_stop`` (absolute price below ``price``, or 0) replaces the ``stop_pct`` stop.
+        """
         stake = _positive("price", price) * _positive("amount", amount)
+        if not 0 <= structure_stop < price:
+            raise ValueError(f"structure_stop must be in [0, price), got {structure_stop!r}")
         return cls(trigger_pct=trigger_pct, take_profit_pct=take_profit_pct, stop_pct=stop_pct,
                    max_steps=max_steps, scale=scale, initial_stake=stake, last_buy_price=price,
-                   cost=stake, amount=amount)
+                   cost=stake, amount=amount, structure_stop=float(structure_stop))
 
     @property
     def avg_entry(self) -> float:
@@ -378,6 +410,9 @@ class DcaLadder:
 
     @property
     def stop_price(self) -> float:
+        """The structure stop when one is set, else ``stop_pct`` below the average entry."""
+        if self.structure_stop > 0:
+            return self.structure_stop
         return self.avg_entry * (1 - self.stop_pct)
 
     @property

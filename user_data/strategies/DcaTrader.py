@@ -2,20 +2,28 @@
 DCA trader (seed 002 §6.2, §7.3): dollar-cost averaging into dips through freqtrade's position adjustment.
 
 Trading plan
-- Indicators (1h): ATR(14) for the ladder template, RSI(14) for the entry.
-- Entry: RSI(14) <= buy_rsi (a dip) with a valid ATR template.
+- Indicators (1h): ATR(14) for the ladder template, RSI(14) for the entry, a 20-candle volume ratio
+  and the prior candle's high for the safety-order confirmation, the lowest low of the last
+  stop_lookback candles for the structure stop; the market gate (plugins/strategy/market_gate.py).
+- Entry: RSI(14) <= buy_rsi (a dip) with a valid ATR template, only while the market gate is open
+  (risk_on full size; risk_small, e.g. the pair's 4h below its EMA, half the whole ladder).
 - Ladder template (plugins.quant.ladders.atr_dca_template), fixed at the initial fill from the last closed
   candle: trigger = trigger_atr_mult × ATR / price (seed: 1.5), take profit = tp_atr_mult × ATR / price
   (seed: 3).
-- Safety orders (adjust_trade_position, limit price at the trigger via custom_entry_price): a further
-  buy each time price trades trigger below the LAST buy, up to max_steps, each of
+- Safety orders (adjust_trade_position): a further buy once price is trigger below the LAST buy AND
+  the last closed candle confirms it (plugins.quant.ladders.safety_buy_confirmed: a capitulation
+  candle, volume >= 2x its mean with RSI <= 25, or a reclaim, close above the previous high), up
+  to max_steps; averaging down into a falling knife without either sign is what emptied the
+  account in 2022. Each is
   initial_stake × step_scale**k. custom_stake_amount makes the initial order proposed_stake divided by
   the ladder's total weight, so the full ladder is always funded from the trade's share of the wallet
   (with "unlimited" stake each trade is sized at 1/max_open_trades of the wallet).
 - Exit: the whole position is sold at average entry × (1 + take profit) (adjust_trade_position with a
   full negative stake, limit price at the TP via custom_exit_price).
-- Risk: a stop on the whole position stop_pct below the average entry (custom_stoploss; it follows
-  the average down after each safety order, as freqtrade allows after fills).
+- Risk: a stop for the whole position under market structure: the lowest low of the last
+  stop_lookback (168, one week) candles before entry minus one ATR (plugins.quant.ladders.structure_stop), or
+  stop_pct below the average entry when that is unusable (custom_stoploss). No buy takes the
+  position past max_ladder_share (20%) of equity. The market gate's risk_off exit closes it.
   max_entry_position_adjustment = 6 is the hard cap (the top of max_steps' range).
 - State: the ladder (trigger, TP, filled steps, cost, amount, last buy) lives in the trade's custom
   data (plugins.strategy.ladder_state), so a restarted bot resumes it and FreqUI shows the next trigger, the
@@ -43,14 +51,21 @@ from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 
 from plugins.strategy.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
 from plugins.strategy.ladder_strategy import LadderStrategyMixin
-from plugins.quant.ladders import DcaLadder, atr_dca_template, dca_initial_stake
+from plugins.quant.ladders import (
+    DcaLadder,
+    atr_dca_template,
+    dca_initial_stake,
+    safety_buy_confirmed,
+    structure_stop,
+)
+from plugins.strategy.market_gate import MarketGateMixin
 from plugins.strategy.pack_protections import ConfiguredProtections
 
 
 KIND = "dca"
 
 
-class DcaTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
+class DcaTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IStrategy):
     INTERFACE_VERSION = 3
     ladder_kind = KIND
 
@@ -72,6 +87,7 @@ class DcaTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
     trigger_atr_mult = DecimalParameter(0.5, 3.0, default=1.5, decimals=1, space="buy")
     tp_atr_mult = DecimalParameter(1.0, 5.0, default=3.0, decimals=1, space="sell")
     stop_pct = DecimalParameter(0.05, 0.25, default=0.15, decimals=2, space="sell")
+    stop_lookback = IntParameter(48, 336, default=168, space="sell", optimize=False)
 
     plot_config = {
         "main_plot": {
@@ -80,7 +96,8 @@ class DcaTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
         },
         "subplots": {
             "RSI": {"rsi": {"color": "purple"}, "buy_rsi": {"color": "grey"}},
-            "ATR": {"atr": {"color": "orange"}},
+            "Safety confirm": {"dca_confirm": {"color": "#81c784", "type": "bar"}},
+            "Market gate": {"market_state": {"color": "#ffb74d"}},
         },
     }
 
@@ -89,7 +106,13 @@ class DcaTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["atr"] = ta.ATR(dataframe, timeperiod=14)
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
-        return dataframe
+        volume_mean = dataframe["volume"].rolling(20).mean()
+        dataframe["dca_confirm"] = safety_buy_confirmed(
+            dataframe["volume"] / volume_mean.where(volume_mean > 0), dataframe["rsi"],
+            dataframe["close"], dataframe["high"].shift(1),
+        ).astype(int)
+        dataframe["recent_low"] = dataframe["low"].rolling(self.stop_lookback.value).min()
+        return self.add_market_gate(dataframe)
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         # Template columns depend on hyperopt parameters, so they are built here (per epoch).
@@ -105,18 +128,20 @@ class DcaTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
             & (dataframe["volume"] > 0),
             ["enter_long", "enter_tag"],
         ] = (1, "dca_start")
-        return dataframe
+        return self.gate_entries(dataframe)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        # No exit signal: the take profit or the stop closes the whole position.
-        return dataframe
+        # The take profit or the stop closes the whole position; the gate adds its risk_off exit.
+        return self.gate_exits(dataframe)
 
     # --- freqtrade hooks -----------------------------------------------------------------------
 
     def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
                             max_stake, leverage, entry_tag, side, **kwargs) -> float:
-        """Initial order sized so the initial order plus every safety order cost proposed_stake."""
-        return dca_initial_stake(proposed_stake, self.max_steps.value, float(self.step_scale.value))
+        """Initial order sized so the initial order plus every safety order cost the ladder budget."""
+        budget = min(proposed_stake, float(self.max_ladder_share.value) * self.wallets.get_total_stake_amount())
+        stake = dca_initial_stake(budget, self.max_steps.value, float(self.step_scale.value))
+        return self.gated_stake(entry_tag, stake)
 
     def start_ladder(self, trade, price: float, amount: float) -> DcaLadder | None:
         row = last_closed_candle(self.dp, trade.pair, self.timeframe)
@@ -126,10 +151,12 @@ class DcaTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
                                        float(self.tp_atr_mult.value))
         if not (np.isfinite(trigger) and np.isfinite(tp)):
             return None
+        stop = structure_stop(float(row.get("recent_low", np.nan)), float(row.get("atr", np.nan)))
         return DcaLadder.start(price, amount, trigger, tp, float(self.stop_pct.value),
-                               self.max_steps.value, float(self.step_scale.value))
+                               self.max_steps.value, float(self.step_scale.value),
+                               structure_stop=stop if stop < price else 0.0)
 
-    def apply_fill(self, ladder: DcaLadder, side: str, index: int | None, order) -> DcaLadder | None:
+    def apply_fill(self, ladder: DcaLadder, side: str, index: int | None, order, trade) -> DcaLadder | None:
         if side != "buy":
             return None  # the take profit closes the trade
         return ladder.after_buy(order.safe_price, order.safe_filled)
@@ -140,22 +167,25 @@ class DcaTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
         ladder = self.open_ladder(trade)
         if ladder is None:
             return None
-        side, step, price = ladder.next_order(current_rate)
-        if not self.in_reach(price, current_rate):
-            return None
-        if side == "buy":
+        trigger = ladder.next_trigger
+        if trigger is not None and current_rate <= trigger and self._safety_confirmed(trade.pair) \
+                and trigger > ladder.stop_price:
             stake = ladder.next_stake
-            if stake < (min_stake or 0.0) or stake > max_stake:
+            if stake < (min_stake or 0.0) or stake > max_stake or not self.within_budget(trade, stake, current_rate):
                 return None
-            return stake, order_tag(KIND, "buy", step)
+            return stake, order_tag(KIND, "buy", ladder.steps_filled + 1)
+        if not self.in_reach(ladder.take_profit, current_rate):
+            return None
         return exit_stake(trade, trade.amount), order_tag(KIND, "sell")
 
-    def custom_entry_price(self, pair, trade, current_time, proposed_rate, entry_tag, side, **kwargs):
-        ladder = self.ladders.get(trade) if trade is not None else None
-        step = parse_order_tag(entry_tag, KIND)
-        if ladder is None or step is None or ladder.next_trigger is None:
-            return proposed_rate
-        return min(ladder.next_trigger, proposed_rate)
+    def _safety_confirmed(self, pair: str) -> bool:
+        row = last_closed_candle(self.dp, pair, self.timeframe)
+        return row is not None and row.get("dca_confirm", 0) == 1
+
+    def resting_orders(self, ladder: DcaLadder) -> list[tuple[str, float | None]]:
+        # The take profit rests; a safety buy is placed at the market only on a confirmed candle,
+        # so a buy that did not fill on that candle is stale.
+        return [("sell", ladder.take_profit)]
 
     def custom_exit_price(self, pair, trade, current_time, proposed_rate, current_profit, exit_tag,
                           **kwargs):

@@ -2,12 +2,14 @@
 Grid trader (seed 002 §6.1, §7.3): a long-only spot grid run through freqtrade's position adjustment.
 
 Trading plan
-- Indicators (1h): ATR(14) for the grid template, ADX(14) as the trend gate.
+- Indicators (1h): ATR(14) for the grid template; the pack's regime detector (plugins/quant/regime.py)
+  on 1h candles; the market gate (plugins/strategy/market_gate.py: leader and pair 1d/4h trend).
 - Grid template (plugins.quant.ladders.atr_grid_template): bounds = price ± bounds_atr_mult × ATR(14),
   levels = clamp(round(span / (step_atr_mult × ATR)), 5, 50); arithmetic or geometric spacing.
   Defaults (2 × ATR, step 1 × ATR) give 5 lines one ATR apart.
-- Entry: ADX(14) < adx_max (no strong trend) and a valid template (RegimeHybrid, which reuses this
-  class, gates it with the regime detector in plugins/quant/regime.py instead).
+- Entry: only in a range regime (``regime_active`` TIGHT_RANGE or WIDE_RANGE: a grid earns in a
+  range and bleeds in a trend), a valid template, and the market gate open (risk_on; risk_small
+  halves the whole ladder).
   The initial buy (custom_stake_amount) holds one lot per grid line above the start line, i.e.
   half the trade's stake for a symmetric grid; the other half stays reserved for the buys below,
   so the full ladder is always funded (with "unlimited" stake each trade gets 1/max_open_trades).
@@ -15,11 +17,15 @@ Trading plan
   lines): every filled buy at line i is followed by a sell of one lot at line i+1 (profit per grid),
   every filled sell at line i by a rebuy at line i-1. Selling the last lot (price above the top
   line) closes the trade; a new grid then opens around the new price if ADX allows.
-- Re-centring (recentre = True): when price is more than one step outside the lines and ADX is
-  below adx_max, the grid is rebuilt around the current price with the same quote budget and the
-  inventory is rebalanced to the new grid with one order.
-- Risk: a stop on the whole position stop_pct below the lowest line (custom_stoploss, moved with
-  the grid after fills); stoploss = -0.20 is only the safety net before the ladder exists.
+- Re-centring (recentre = True): when price is more than one step ABOVE the lines and the regime is
+  still a range, the grid is rebuilt around the current price with the same quote budget and the
+  inventory is rebalanced to the new grid with one order. The new grid becomes the trade's ladder
+  only when that order fills (the ladder follows fills, never orders); no order, no re-centre.
+- Range breakdown (exit rule): when a candle closes below the lowest grid line, the range the grid
+  was built for has broken; the ladder stops adding and the whole position exits ("range_break").
+  The market gate's risk_off exit and the stop stop_pct below the lowest line back it up;
+  stoploss = -0.20 is only the safety net before the ladder exists.
+- Exposure: no grid buy takes the position's value past max_ladder_share (20%) of equity.
 - State: the ladder (lines, empty line, lot, realised grid profit, counters) lives in the trade's
   custom data (plugins.strategy.ladder_state), so a restarted bot resumes it and FreqUI shows it.
 
@@ -30,8 +36,9 @@ What a candle-based backtest can and cannot simulate
   several lines in one candle (both a buy and a sell in a whipsaw): the backtest UNDERSTATES the
   number of round trips in volatile candles. A limit order counts as filled when the candle's
   low <= price <= high (freqtrade's rule); a candle that opens beyond the line fills at the open.
-- Unfilled ladder orders are cancelled by unfilledtimeout and re-placed on the next candle;
-  live this means the resting order is refreshed every few minutes.
+- A resting ladder order stays open while its line is still a neighbour of the empty line
+  (plugins/strategy/ladder_strategy.py); it is not cancelled and re-placed on every candle. While
+  it rests, the other neighbour's order is not placed (one open order per trade).
 - A ladder order is placed only when its line is within custom_price_max_distance_ratio (2%) of
   the price (live, freqtrade would move a farther custom price to 2%); a candle that opens farther
   away and then reaches the line is not filled in the backtest.
@@ -51,21 +58,24 @@ from freqtrade.strategy import (
     BooleanParameter,
     CategoricalParameter,
     DecimalParameter,
-    IntParameter,
     IStrategy,
 )
 
 from plugins.strategy.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
 from plugins.strategy.ladder_strategy import LadderStrategyMixin
 from plugins.quant.ladders import GridLadder, atr_grid_template, grid_entry_fraction, grid_levels
+from plugins.quant.regime import TIGHT_RANGE, WIDE_RANGE, detect_regime, regime_startup_candles
+from plugins.strategy.market_gate import MarketGateMixin
 from plugins.strategy.pack_protections import ConfiguredProtections
 
 
 logger = logging.getLogger(__name__)
 KIND = "grid"
+RANGE_REGIMES = (TIGHT_RANGE, WIDE_RANGE)
+RECENTRE_PENDING_KEY = "grid_recentre_pending"
 
 
-class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
+class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IStrategy):
     INTERFACE_VERSION = 3
     ladder_kind = KIND
 
@@ -79,10 +89,9 @@ class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
     position_adjustment_enable = True
     # Buys and sells alternate for as long as the grid runs; the grid's lines bound the inventory.
     max_entry_position_adjustment = -1
-    # ATR(14) / ADX(14) use Wilder smoothing: 200 candles make them independent of the start.
-    startup_candle_count = 200
-
-    adx_max = IntParameter(15, 40, default=25, space="buy")
+    # The regime detector's latches and Wilder-smoothed ATR/ADX need this much history; the gate's
+    # 1d/4h informatives get as many candles of their own timeframe.
+    startup_candle_count = max(200, regime_startup_candles())
     bounds_atr_mult = DecimalParameter(1.0, 3.0, default=2.0, decimals=1, space="buy")
     step_atr_mult = DecimalParameter(0.25, 1.0, default=1.0, decimals=2, space="buy")
     spacing = CategoricalParameter(["arithmetic", "geometric"], default="arithmetic", space="buy")
@@ -97,7 +106,8 @@ class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
             "grid_lower": {"color": "red"},
         },
         "subplots": {
-            "ADX gate": {"adx": {"color": "blue"}, "adx_max": {"color": "grey"}},
+            "Range regime": {"grid_range": {"color": "#4fc3f7", "type": "bar"}},
+            "Market gate": {"market_state": {"color": "#ffb74d"}},
             "ATR": {"atr": {"color": "orange"}},
         },
     }
@@ -106,8 +116,9 @@ class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe["atr"] = ta.ATR(dataframe, timeperiod=14)
-        dataframe["adx"] = ta.ADX(dataframe, timeperiod=14)
-        return dataframe
+        regime = detect_regime(dataframe[["high", "low", "close", "volume"]])
+        dataframe["grid_range"] = regime["regime_active"].isin(RANGE_REGIMES).astype(int)
+        return self.add_market_gate(dataframe)
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         # Template columns depend on hyperopt parameters, so they are built here (per epoch).
@@ -123,27 +134,27 @@ class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
             step = (upper - lower) / (n_levels - 1)
             dataframe["grid_buy_line"] = dataframe["close"] - step
             dataframe["grid_sell_line"] = dataframe["close"] + step
-        dataframe["adx_max"] = self.adx_max.value
         dataframe.loc[
-            (dataframe["adx"] < self.adx_max.value)
+            (dataframe["grid_range"] == 1)
             & dataframe["grid_lower"].notna()
             & (dataframe["volume"] > 0),
             ["enter_long", "enter_tag"],
         ] = (1, "grid_start")
-        return dataframe
+        return self.gate_entries(dataframe)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        # No exit signal: the grid's last sell or the stop below the grid closes the trade.
-        return dataframe
+        # The grid's last sell, the range break (custom_exit) or the stop close a trade; the market
+        # gate adds its risk_off exit.
+        return self.gate_exits(dataframe)
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _template_inputs(self, pair: str) -> tuple[float, float] | None:
-        """(ATR, ADX) of the last closed candle, or None when not available yet."""
+    def _template_inputs(self, pair: str) -> tuple[float, bool, float] | None:
+        """(ATR, in a range regime, close) of the last closed candle, or None when not available yet."""
         row = last_closed_candle(self.dp, pair, self.timeframe)
         if row is None or not np.isfinite(row.get("atr", np.nan)) or row["atr"] <= 0:
             return None
-        return float(row["atr"]), float(row.get("adx", np.nan))
+        return float(row["atr"]), bool(row.get("grid_range", 0) == 1), float(row["close"])
 
     def start_ladder(self, trade, price: float, amount: float) -> GridLadder | None:
         inputs = self._template_inputs(trade.pair)
@@ -158,10 +169,23 @@ class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
             logger.warning("%s: no grid started: %s", trade.pair, err)
             return None
 
-    def apply_fill(self, ladder: GridLadder, side: str, index: int | None, order) -> GridLadder | None:
+    def apply_fill(self, ladder: GridLadder, side: str, index: int | None, order, trade) -> GridLadder | None:
         if index is None:
-            return None  # re-centre rebalance: the new grid was stored when the order was placed
+            return self._take_pending_recentre(trade)
         return ladder.after_buy(index) if side == "buy" else ladder.after_sell(index)
+
+    def resting_orders(self, ladder: GridLadder) -> list[tuple[str, float | None]]:
+        # Either neighbour line of the empty one: a resting sell is kept when price dips toward the
+        # buy line (and the other way round) instead of being cancelled and re-placed.
+        return [("buy", ladder.buy_price), ("sell", ladder.sell_price)]
+
+    def _take_pending_recentre(self, trade) -> GridLadder | None:
+        """The re-centred grid stored when its rebalancing order was placed, now that it filled."""
+        pending = trade.get_custom_data(RECENTRE_PENDING_KEY)
+        if not pending:
+            return None
+        trade.set_custom_data(RECENTRE_PENDING_KEY, None)
+        return GridLadder.from_dict(pending)
 
     # --- freqtrade hooks -----------------------------------------------------------------------
 
@@ -176,7 +200,16 @@ class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
         if not np.isfinite(lower):
             return 0.0
         levels = grid_levels(lower, upper, int(n), self.spacing.value)
-        return proposed_stake * grid_entry_fraction(levels, current_rate)
+        budget = min(proposed_stake, float(self.max_ladder_share.value) * self.wallets.get_total_stake_amount())
+        return self.gated_stake(entry_tag, budget * grid_entry_fraction(levels, current_rate))
+
+    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        """Range break: the last closed candle closed below the grid's lowest line."""
+        ladder = self.ladders.get(trade)
+        inputs = self._template_inputs(pair)
+        if ladder is None or inputs is None:
+            return None
+        return "range_break" if inputs[2] < ladder.levels[0] else None
 
     def adjust_trade_position(self, trade, current_time, current_rate, current_profit, min_stake,
                               max_stake, current_entry_rate, current_exit_rate, current_entry_profit,
@@ -186,16 +219,18 @@ class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
             return None
         min_stake = min_stake or 0.0
 
-        if self.recentre.value and ladder.out_of_range(current_rate):
+        if self.recentre.value and current_rate > ladder.levels[-1] and ladder.out_of_range(current_rate):
             inputs = self._template_inputs(trade.pair)
-            if inputs is not None and inputs[1] < self.adx_max.value:
+            if inputs is not None and inputs[1]:
                 new = ladder.recentred(current_rate, inputs[0], float(self.bounds_atr_mult.value),
                                        float(self.step_atr_mult.value), float(self.stop_pct.value))
-                self.ladders.put(trade, new)
                 delta = new.lots_held * new.lot_amount - trade.amount
-                if delta > 0 and min_stake <= delta * current_rate <= max_stake:
+                if delta > 0 and min_stake <= delta * current_rate <= max_stake \
+                        and self.within_budget(trade, delta * current_rate, current_rate):
+                    trade.set_custom_data(RECENTRE_PENDING_KEY, new.to_dict())
                     return delta * current_rate, order_tag(KIND, "recentre")
                 if delta < 0 and -delta * current_rate >= min_stake:
+                    trade.set_custom_data(RECENTRE_PENDING_KEY, new.to_dict())
                     return exit_stake(trade, -delta), order_tag(KIND, "recentre")
                 return None
 
@@ -207,7 +242,7 @@ class GridTrader(ConfiguredProtections, LadderStrategyMixin, IStrategy):
             return None
         if side == "buy":
             stake = ladder.lot_amount * min(price, current_rate)
-            if stake < min_stake or stake > max_stake:
+            if stake < min_stake or stake > max_stake or not self.within_budget(trade, stake, current_rate):
                 return None
             return stake, order_tag(KIND, "buy", index)
         amount = trade.amount if ladder.lots_held <= 1 else ladder.lot_amount
