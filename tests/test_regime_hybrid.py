@@ -116,9 +116,10 @@ def strategy():
     return RegimeHybrid({"candle_type_def": CandleType.SPOT, "stake_currency": "USDT"})
 
 
-def signal_frame(regimes, rsi=30.0):
+def signal_frame(regimes, rsi=30.0, market_state=3):
     """Rows on which EmaBbTrend's trend entry fires (fresh EMA cross, close above the band, volume,
-    NATR, trend score) and, with rsi <= 35, DcaTrader's dip entry too; the grid template is valid."""
+    NATR, trend score) and, with rsi <= 35, DcaTrader's dip entry too; the grid template is valid.
+    ``market_state`` is the market gate's state on every row (3 = risk_on)."""
     n = len(regimes)
     return pd.DataFrame({
         "date": pd.date_range("2025-03-01", periods=n, freq="1h", tz="UTC"),
@@ -126,6 +127,8 @@ def signal_frame(regimes, rsi=30.0):
         "volume_mean": 100.0, "bb_mid": 95.0, "bb_std": 1.0, "cross_age": 3, "rsi": rsi,
         "natr": 0.01, "atr": 1.0, "adx": 40.0, "trend_score": 0.5, "ema_fast": 101.0, "ema_slow": 100.0,
         "regime": regimes, "regime_active": regimes, "regime_confidence": 0.8,
+        "grid_range": [int(r in ("TIGHT_RANGE", "WIDE_RANGE")) for r in regimes],
+        "market_state": market_state,
     })
 
 
@@ -134,17 +137,32 @@ def test_bear_trend_never_opens_a_trend_entry(strategy):
     # Only the trend signal fires (RSI 50: no DCA dip): BEAR_TREND must not enter at all.
     df = strategy.populate_entry_trend(signal_frame(["BEAR_TREND"] * 3 + ["BULL_TREND"], rsi=50.0), meta)
     assert df["enter_long"].tolist() == [0, 0, 0, 1]
-    assert df["enter_tag"].tolist() == [None, None, None, "BULL_TREND:trend"]
+    assert df["enter_tag"].tolist() == [None, None, None, "BULL_TREND:trend|risk_on"]
     # Every signal fires: each regime routes to its playbook, BEAR_TREND to DCA.
     regimes = ["BEAR_TREND", "BULL_TREND", "TIGHT_RANGE", "WIDE_RANGE", "QUIET_TRANSITION",
                "VOLATILE_TRANSITION"]
     df = strategy.populate_entry_trend(signal_frame(regimes), meta)
-    assert df["enter_tag"].tolist() == ["BEAR_TREND:dca", "BULL_TREND:trend", "TIGHT_RANGE:grid",
-                                        "WIDE_RANGE:grid", None, None]
+    assert df["enter_tag"].tolist() == ["BEAR_TREND:dca|risk_on", "BULL_TREND:trend|risk_on",
+                                        "TIGHT_RANGE:grid|risk_on", "WIDE_RANGE:grid|risk_on", None, None]
     assert df["entry_stake_mult"].tolist() == [0.5, 1.0, 1.0, 0.5, 0.0, 0.0]
     df = strategy.populate_exit_trend(df, meta)
     assert df["exit_tag"].tolist() == [None] * 5 + ["regime_risk_off"]
     assert df["trend_exit"].tolist() == [0] * 6  # ema_fast above ema_slow: no trend exit
+
+
+def test_market_gate_overrides_every_playbook(strategy):
+    """risk_off (0): no logic enters in any regime and every open trade gets the gate's exit;
+    risk_small (2): entries stay, tagged for half size."""
+    meta = {"pair": "BTC/USDT"}
+    regimes = ["BEAR_TREND", "BULL_TREND", "TIGHT_RANGE", "WIDE_RANGE"]
+    df = strategy.populate_entry_trend(signal_frame(regimes, market_state=0), meta)
+    assert df["enter_long"].tolist() == [0, 0, 0, 0]
+    df = strategy.populate_exit_trend(df, meta)
+    assert df["exit_long"].tolist() == [1, 1, 1, 1]
+    assert set(df["exit_tag"]) == {"market_risk_off"}
+    df = strategy.populate_entry_trend(signal_frame(regimes, market_state=2), meta)
+    assert df["enter_tag"].tolist() == ["BEAR_TREND:dca|risk_small", "BULL_TREND:trend|risk_small",
+                                        "TIGHT_RANGE:grid|risk_small", "WIDE_RANGE:grid|risk_small"]
 
 
 def test_custom_stake_amount_scales_each_logic_by_the_risk_gate(strategy):
@@ -173,7 +191,7 @@ def test_offline_backtest_routes_trades_by_regime(tmp_path):
 
     result = run_freqtrade(
         "backtesting", "--config", str(CONFIG), "--userdir", "user_data", "--strategy", "RegimeHybrid",
-        "--timerange", "20250301-20250315", "--pairs", "BTC/USDT", "ETH/USDT", "SOL/USDT", "ADA/USDT",
+        "--timerange", "20250505-20250520", "--pairs", "BTC/USDT", "ETH/USDT", "SOL/USDT", "ADA/USDT",
         "--export", "trades", "--backtest-directory", str(tmp_path), "--cache", "none", timeout=300,
     )
     output = result.stdout + result.stderr
@@ -184,7 +202,7 @@ def test_offline_backtest_routes_trades_by_regime(tmp_path):
     assert len(trades) > 0
     tags = {t["enter_tag"] for t in trades}
     assert all(regime_of_tag(tag) and logic_of_tag(tag) for tag in tags), tags
-    assert not any(tag.startswith("BEAR_TREND:") and tag.endswith(":trend") for tag in tags)
+    assert not any(regime_of_tag(tag) == "BEAR_TREND" and logic_of_tag(tag) == "trend" for tag in tags)
     # Ladder trades really run their ladders (position adjustments with ladder order tags).
     ladder_orders = [o["ft_order_tag"] for t in trades for o in t["orders"]
                      if (o["ft_order_tag"] or "").startswith(("grid:", "dca:"))]

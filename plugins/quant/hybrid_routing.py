@@ -24,6 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from plugins.quant.market_gate import TAG_SEPARATOR as GATE_TAG_SEPARATOR
 from plugins.quant.regime import (
     PLAYBOOKS,
     REGIMES,
@@ -138,8 +139,14 @@ def route_entries(
     return pd.Series(enter, index=index), pd.Series(tags, index=index, dtype=object)
 
 
+def _routing_part(enter_tag: str | None) -> str:
+    """``"BULL_TREND:dca|risk_on"`` -> ``"BULL_TREND:dca"`` (the market gate's state dropped)."""
+    return (enter_tag or "").split(GATE_TAG_SEPARATOR, 1)[0]
+
+
 def logic_of_tag(enter_tag: str | None) -> str | None:
-    """The logic of a trade from its enter tag (``"BULL_TREND:dca"`` -> ``"dca"``), else None."""
+    """The logic of a trade from its enter tag (``"BULL_TREND:dca|risk_on"`` -> ``"dca"``), else None."""
+    enter_tag = _routing_part(enter_tag)
     if not enter_tag or TAG_SEPARATOR not in enter_tag:
         return None
     logic = enter_tag.rsplit(TAG_SEPARATOR, 1)[1]
@@ -150,7 +157,7 @@ def regime_of_tag(enter_tag: str | None) -> str | None:
     """The regime of a trade from its enter tag (``"BULL_TREND:dca"`` -> ``"BULL_TREND"``)."""
     if logic_of_tag(enter_tag) is None:
         return None
-    regime = enter_tag.rsplit(TAG_SEPARATOR, 1)[0]
+    regime = _routing_part(enter_tag).rsplit(TAG_SEPARATOR, 1)[0]
     return regime if regime in PLAYBOOKS else None
 
 

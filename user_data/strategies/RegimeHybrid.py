@@ -15,9 +15,13 @@ Trading plan (1h candles, long only on spot)
   * grid: GridTrader's ATR grid template is valid; the regime replaces GridTrader's ADX gate.
   plugins/quant/hybrid_routing.py keeps a signal only where the active regime's playbook allows its
   logic and the risk gate allows entries; if several fire, trend > DCA > grid names the trade.
-  enter_tag = "<regime_active>:<logic>" (e.g. "BEAR_TREND:dca"), shown in FreqUI.
-  buy_bull_grid = False takes the grid out of BULL_TREND (a grid signal fires on every candle and
-  would otherwise take the pair before a trend breakout).
+  enter_tag = "<regime_active>:<logic>|<market gate state>" (e.g. "BEAR_TREND:dca|risk_small"),
+  shown in FreqUI. buy_bull_grid = False (default) takes the grid out of BULL_TREND: a grid signal
+  fires on every candle, so it took every pair before a trend breakout could (no trend trades).
+- Market gate (plugins/strategy/market_gate.py, the same gate as every pack strategy): every
+  routed entry also needs the leader and the pair out of a bear state on 1d/4h (risk_on full size,
+  risk_small half); risk_off closes open trades. A 1h BEAR_TREND inside a market that is not
+  risk_off still gets the DCA playbook at half size (seed 002's BEAR_TREND -> DCA).
 - Stake: the logic's own sizing (trend: ATR-risk stake of EmaBbTrend; DCA: initial order of the
   funded ladder; grid: the lots above the start line) x the risk gate: risk_on 1.0, risk_small 0.5
   (WIDE_RANGE, BEAR_TREND, or a risk_on regime with active confidence < risk_min_confidence),
@@ -28,10 +32,14 @@ Trading plan (1h candles, long only on spot)
   regime no longer allows that logic (``buy_adds_follow_regime``). Trend trades use EmaBbTrend's
   staged exits (ATR stop, TP1 50 %, break-even, trailing, TP2) and its EMA cross-down exit (done in
   adjust_trade_position, so that exit signal does not block grid/DCA entries on the same candle).
+- Delegate parameters: GridTrader's and DcaTrader's searchable parameters are declared on this class
+  too (prefix ``grid_`` / ``dca_``), so ``freqtrade hyperopt --strategy RegimeHybrid`` searches them;
+  their values are copied onto the delegates before each use.
 - Risk: static -25 % stop behind every plan; protections through ``pack_protections``
   (default DrawdownGuard + RegimeGuard on BTC/USDT's regime).
 """
 
+import copy
 import logging
 
 from pandas import DataFrame, Series
@@ -42,7 +50,7 @@ from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter
 # loads a strategy file, and only lists classes *defined* here (RegimeHybrid).
 from DcaTrader import DcaTrader
 from EmaBbTrend import EmaBbTrend
-from GridTrader import GridTrader
+from GridTrader import RANGE_REGIMES, GridTrader
 
 from plugins.quant.hybrid_routing import (
     entry_stake_multiplier,
@@ -53,12 +61,19 @@ from plugins.quant.hybrid_routing import (
     scale_stake,
 )
 from plugins.strategy.ladder_state import last_closed_candle
+from plugins.strategy.order_timeouts import LADDER_ORDER_TIMEOUT, SIGNAL_ORDER_TIMEOUT, order_age_minutes
 from plugins.quant.regime import BULL_TREND, allows, detect_regime, regime_startup_candles
 
 
 logger = logging.getLogger(__name__)
 TREND_EXIT_TAG = "ema_cross_down"
 RISK_OFF_TAG = "regime_risk_off"
+# Searchable parameters of the delegates, exposed on RegimeHybrid as <prefix><name>.
+DELEGATE_PARAMETERS = {
+    "grid": (GridTrader, ("bounds_atr_mult", "step_atr_mult", "spacing", "recentre", "stop_pct")),
+    "dca": (DcaTrader, ("buy_rsi", "max_steps", "step_scale", "trigger_atr_mult", "tp_atr_mult",
+                        "stop_pct")),
+}
 
 
 def _stake_of(result) -> float | None:
@@ -74,6 +89,9 @@ class RegimeHybrid(EmaBbTrend):
     # stoploss -0.25 (last resort), custom stoploss and position adjustment enabled.
     # Grid ladders alternate buys and sells for as long as they run; DCA caps itself (max_steps).
     max_entry_position_adjustment = -1
+    # Ladder orders rest until their ladder moves on (delegates' check_*_timeout); trend orders
+    # keep the ordinary 10 minutes (check_*_timeout below).
+    unfilledtimeout = LADDER_ORDER_TIMEOUT
     # EmaBbTrend's 1000 (per-pair EMAs, 4h/1d informative) covers the regime detector's warm-up.
     startup_candle_count = max(EmaBbTrend.startup_candle_count, regime_startup_candles())
 
@@ -93,7 +111,7 @@ class RegimeHybrid(EmaBbTrend):
     buy_adds_follow_regime = BooleanParameter(default=True, space="buy")
     # BULL_TREND's playbook is grid + DCA + trend; a grid signal fires on every candle, so it takes
     # the pair before a trend breakout can. False narrows BULL_TREND to DCA + trend.
-    buy_bull_grid = BooleanParameter(default=True, space="buy")
+    buy_bull_grid = BooleanParameter(default=False, space="buy")
     sell_risk_off_exit = BooleanParameter(default=True, space="sell")
 
     plot_config = {
@@ -107,9 +125,10 @@ class RegimeHybrid(EmaBbTrend):
             "dca_take_profit": {"color": "lightgreen"},
         },
         "subplots": {
-            "Regime (0 undefined, 1 tight, 2 wide, 3 quiet, 4 volatile, 5 bull, 6 bear)": {
-                "regime_code": {"color": "black", "type": "line"},
-                "regime_label_code": {"color": "lightgrey", "type": "line"},
+            "Regime": {
+                "regime_code": {"color": "#4fc3f7", "type": "line"},
+                "regime_label_code": {"color": "#9e9e9e", "type": "line"},
+                "market_state": {"color": "#ffb74d", "type": "line"},
             },
             "Regime confidence / stake multiplier": {
                 "regime_confidence": {"color": "blue"},
@@ -124,6 +143,14 @@ class RegimeHybrid(EmaBbTrend):
         super().__init__(config)
         # The pack's grid and DCA logic, run as delegates with their own parameters and ladders.
         self._ladder_logic = {"grid": GridTrader(config), "dca": DcaTrader(config)}
+        self._sync_delegate_parameters()
+
+    def _sync_delegate_parameters(self) -> None:
+        """Copy this strategy's grid_* / dca_* parameter values onto the delegates."""
+        for logic, (_, names) in DELEGATE_PARAMETERS.items():
+            delegate = self._ladder_logic[logic]
+            for name in names:
+                getattr(delegate, name).value = getattr(self, f"{logic}_{name}").value
 
     default_protections = [
         {"method": "DrawdownGuard", "max_drawdown": 0.25, "stop_duration_candles": 24},
@@ -145,8 +172,9 @@ class RegimeHybrid(EmaBbTrend):
             min_confidence=float(self.regime_min_confidence.value),
             switch_cooldown=int(self.regime_switch_cooldown.value),
         )
-        # GridTrader's ladder hooks read "atr" (EmaBbTrend's ATR(14)) and "adx" from the last candle.
+        # GridTrader's entry and ladder hooks read "atr" (EmaBbTrend's ATR(14)) and "grid_range".
         dataframe["adx"] = dataframe["regime_adx"]
+        dataframe["grid_range"] = dataframe["regime_active"].isin(RANGE_REGIMES).astype(int)
         dataframe["regime_code"] = regime_plot_code(dataframe["regime_active"])
         dataframe["regime_label_code"] = regime_plot_code(dataframe["regime"])
         return dataframe
@@ -163,6 +191,7 @@ class RegimeHybrid(EmaBbTrend):
         return dataframe.drop(columns=["enter_long", "enter_tag"], errors="ignore"), fired
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        self._sync_delegate_parameters()  # hyperopt sets new values per epoch
         grid, dca = self._ladder_logic["grid"], self._ladder_logic["dca"]
         dataframe, trend_signal = self._entry_signal(dataframe, super().populate_entry_trend, metadata)
         dataframe, dca_signal = self._entry_signal(dataframe, dca.populate_entry_trend, metadata)
@@ -183,7 +212,7 @@ class RegimeHybrid(EmaBbTrend):
         )
         dataframe["enter_long"] = enter.astype(int)
         dataframe["enter_tag"] = tags
-        return dataframe
+        return self.gate_entries(dataframe)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         # EmaBbTrend's exit applies to trend trades only: keep it as a column that the trend
@@ -199,7 +228,7 @@ class RegimeHybrid(EmaBbTrend):
                 reduce_exposure(dataframe["regime_active"]) & (dataframe["volume"] > 0),
                 ["exit_long", "exit_tag"],
             ] = (1, RISK_OFF_TAG)
-        return dataframe
+        return self.gate_exits(dataframe)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -232,6 +261,7 @@ class RegimeHybrid(EmaBbTrend):
 
     def bot_loop_start(self, current_time, **kwargs) -> None:
         self._bind_delegates()
+        self._sync_delegate_parameters()
         for delegate in self._ladder_logic.values():
             delegate.bot_loop_start(current_time=current_time, **kwargs)
 
@@ -276,6 +306,24 @@ class RegimeHybrid(EmaBbTrend):
             return None
         return result
 
+    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        delegate = self._delegate(trade)
+        if delegate is None:
+            return super().custom_exit(pair, trade, current_time, current_rate, current_profit, **kwargs)
+        return delegate.custom_exit(pair, trade, current_time, current_rate, current_profit, **kwargs)
+
+    def check_entry_timeout(self, pair, trade, order, current_time, **kwargs) -> bool:
+        delegate = self._delegate(trade)
+        if delegate is None:
+            return order_age_minutes(order, current_time) >= SIGNAL_ORDER_TIMEOUT["entry"]
+        return delegate.check_entry_timeout(pair, trade, order, current_time, **kwargs)
+
+    def check_exit_timeout(self, pair, trade, order, current_time, **kwargs) -> bool:
+        delegate = self._delegate(trade)
+        if delegate is None:
+            return order_age_minutes(order, current_time) >= SIGNAL_ORDER_TIMEOUT["exit"]
+        return delegate.check_exit_timeout(pair, trade, order, current_time, **kwargs)
+
     def order_filled(self, pair, trade, order, current_time, **kwargs) -> None:
         delegate = self._delegate(trade)
         if delegate is not None:
@@ -304,3 +352,10 @@ class RegimeHybrid(EmaBbTrend):
             return proposed_rate
         return delegate.custom_exit_price(pair, trade, current_time, proposed_rate, current_profit,
                                           exit_tag, **kwargs)
+
+
+# The delegates' searchable parameters, declared on RegimeHybrid so hyperopt finds them (copies:
+# freqtrade keeps a parameter's value on the object, which the delegate class must not share).
+for _logic, (_cls, _names) in DELEGATE_PARAMETERS.items():
+    for _name in _names:
+        setattr(RegimeHybrid, f"{_logic}_{_name}", copy.deepcopy(getattr(_cls, _name)))
