@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from freqtrade.enums import CandleType
 from freqtrade.resolvers import StrategyResolver
 
 from plugins.quant.fusion import fused_score, prediction_score, technical_score
@@ -73,7 +74,10 @@ def test_fused_score_without_model_is_the_technical_score():
 def load_strategy(freqai: dict | None = None):
     config = {"strategy": "AiFusion", "strategy_path": str(STRATEGY_DIR),
               "user_data_dir": USER_DATA, "stake_currency": "USDT", "dry_run": True,
-              "exchange": {"name": "binance", "pair_whitelist": ["BTC/USDT"]}}
+              "exchange": {"name": "binance", "pair_whitelist": ["BTC/USDT"]},
+              "candle_type_def": CandleType.SPOT,
+              # The fusion is tested here; the market gate has its own tests (test_market_gate.py).
+              "pack_market_gate": {"enabled": False}}
     if freqai is not None:
         config["freqai"] = freqai
     return StrategyResolver.load_strategy(config)
@@ -128,3 +132,29 @@ def test_strategy_does_not_signal_on_short_or_flat_history(n, flat):
     df = strategy.populate_entry_trend(df, {"pair": "BTC/USDT"})
     df = strategy.populate_exit_trend(df, {"pair": "BTC/USDT"})
     assert "enter_long" not in df or df["enter_long"].fillna(0).eq(0).all()
+
+
+def test_strategy_uses_the_model_only_in_windows_with_out_of_sample_skill():
+    strategy = load_strategy({"enabled": True})
+    df = pd.DataFrame({
+        "ema20": [102.0, 102.0], "ema50": [100.0, 100.0], "rsi": [50.0, 50.0],
+        "adx": [25.0, 25.0], "volume": [1.0, 1.0],
+        "&-mean_fwd_return": [0.01, 0.01], "&-mean_fwd_return_std": [0.01, 0.01],
+        "do_predict": [1, 1], "ensemble_skill": [0.05, -0.02],
+    })
+    df = strategy.populate_entry_trend(df, {"pair": "BTC/USDT"})
+    tech = 0.75  # as in the test above
+    ai = 1 / (1 + math.exp(-strategy.ai_gain.value))
+    w = strategy.ai_weight.value
+    assert df["fused_score"][0] == pytest.approx((1 - w) * tech + w * ai)
+    assert df["fused_score"][1] == pytest.approx(tech)  # no skill in that window: technical only
+
+
+def test_validation_skill_per_task():
+    from plugins.freqai.ensemble import validation_skill
+
+    assert validation_skill({"ensemble": {"spearman": 0.03}}, "regression") == 0.03
+    # 70% accuracy where always guessing the majority class (60%) scores 0.6: skill 0.1.
+    labels = ["up"] * 6 + ["down"] * 4
+    assert validation_skill({"ensemble": {"accuracy": 0.7}}, "classification", labels) == pytest.approx(0.1)
+    assert math.isnan(validation_skill({"ensemble": {"accuracy": 0.7}}, "classification", None))

@@ -35,6 +35,8 @@ from scipy.optimize import nnls
 from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
 
+from plugins.quant.fusion import SKILL_COLUMN
+
 
 logger = logging.getLogger(__name__)
 
@@ -548,9 +550,36 @@ def fit_freqai_ensemble(data_dictionary: Mapping[str, Any], freqai_info: Mapping
         metric = ensemble._error_metric
         parts = ", ".join(f"{k} {v[metric]:.5f}" for k, v in ensemble.report["test"].items())
         logger.info("%sFreqAI test-split %s: %s", prefix, metric, parts)
+    skill = validation_skill(ensemble.report, task, data_dictionary["test_labels"] if mode == "test_split" else None)
+    ensemble.report["skill"] = skill
+    logger.info("%sout-of-sample skill of this training window: %.4f", prefix, skill)
     if dk is not None:
         dk.data["ensemble"] = ensemble.report
+        extra = dk.data.get("extra_returns_per_train") or {}
+        if SKILL_COLUMN in extra:
+            # A new dict: FreqAI's kitchen starts from the config's own dict, which must stay intact.
+            dk.data["extra_returns_per_train"] = {**extra, SKILL_COLUMN: skill}
     return ensemble
+
+
+def validation_skill(report: Mapping[str, Any], task: str, y_val=None) -> float:
+    """One number per training window: > 0 when the ensemble beat a no-skill forecast out of sample.
+
+    Regression: the Spearman rank correlation of the ensemble's predictions with the labels on the
+    time-ordered validation rows (0 = no ranking skill). Classification: validation accuracy minus
+    the share of the most common class in ``y_val`` (always predicting it scores 0); NaN without
+    ``y_val``.
+    """
+    scores = report.get("ensemble", {})
+    if task == "regression":
+        return float(scores.get("spearman", float("nan")))
+    if y_val is None or "accuracy" not in scores:
+        return float("nan")
+    labels = np.asarray(y_val).ravel()
+    if labels.size == 0:
+        return float("nan")
+    _, counts = np.unique(labels, return_counts=True)
+    return float(scores["accuracy"] - counts.max() / labels.size)
 
 
 # --- helpers -------------------------------------------------------------------------------------

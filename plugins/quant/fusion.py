@@ -11,6 +11,10 @@ Pure, vectorized, causal functions (a value at candle t uses only inputs at t), 
 import numpy as np
 import pandas as pd
 
+# Per-training-window out-of-sample skill of the FreqAI ensemble, added as a column by FreqAI when
+# the config declares it in ``freqai.extra_returns_per_train`` (plugins/freqai/ensemble.py).
+SKILL_COLUMN = "ensemble_skill"
+
 
 def _clip01(values: pd.Series) -> pd.Series:
     return values.clip(lower=0.0, upper=1.0)

@@ -13,8 +13,13 @@ Trading plan
 - Fusion: fused = (1 - ai_weight) * technical + ai_weight * ai, defaults 0.65 / 0.35.
   Without FreqAI (no ``freqai`` section or ``enabled: false``) the AI weight is 0 and the fused
   score is the technical score alone: the strategy still trades.
-- Entry: fused >= entry_threshold, volume > 0.
-- Exit: fused <= exit_threshold, ROI ladder, 7% stoploss. Long only (spot).
+- Skill check: the model's part counts only in FreqAI training windows whose out-of-sample skill
+  was positive (``ensemble_skill``: the ensemble's Spearman correlation on the time-ordered
+  validation rows, logged at every training, plugins/freqai/ensemble.py). In a window without
+  skill the fused score is the technical score alone.
+- Entry: fused >= entry_threshold, volume > 0, and the market gate open
+  (plugins/strategy/market_gate.py: risk_on full size, risk_small half size).
+- Exit: fused <= exit_threshold, the gate's risk_off exit, ROI ladder, 7% stoploss. Long only (spot).
 
 FreqAI features (``feature_engineering_*``): returns, RSI, ATR%, regime features (ADX, EMA20/50
 spread, Bollinger width, distance to EMA), relative volume, hour/day; all TA-Lib, causal.
@@ -31,7 +36,9 @@ from pandas import DataFrame
 
 from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, IStrategy
 
-from plugins.quant.fusion import fused_score, prediction_score, technical_score
+from plugins.quant.fusion import SKILL_COLUMN, fused_score, prediction_score, technical_score
+from plugins.strategy.market_gate import MarketGateMixin
+from plugins.strategy.order_timeouts import SIGNAL_ORDER_TIMEOUT
 from plugins.strategy.pack_protections import ConfiguredProtections
 
 
@@ -41,7 +48,7 @@ REGRESSION_TARGET = "&-mean_fwd_return"
 CLASS_TARGET = "&s-up_or_down"
 
 
-class AiFusion(ConfiguredProtections, IStrategy):
+class AiFusion(ConfiguredProtections, MarketGateMixin, IStrategy):
     INTERFACE_VERSION = 3
 
     timeframe = "1h"
@@ -50,6 +57,7 @@ class AiFusion(ConfiguredProtections, IStrategy):
     stoploss = -0.07
     process_only_new_candles = True
     use_exit_signal = True
+    unfilledtimeout = SIGNAL_ORDER_TIMEOUT
     # ADX(14)/EMA50 need ~200 candles to settle (recursive-analysis: < 0.001% at 199); FreqAI adds
     # its training window on top by itself.
     startup_candle_count = 200
@@ -74,8 +82,9 @@ class AiFusion(ConfiguredProtections, IStrategy):
             "Scores": {
                 "tech_score": {"color": "green"},
                 "ai_score": {"color": "purple"},
-                "fused_score": {"color": "black"},
+                "fused_score": {"color": "#e0e0e0"},
             },
+            "Market gate": {"market_state": {"color": "#ffb74d"}},
             "FreqAI": {"do_predict": {"color": "brown"}, "DI_values": {"color": "grey"}},
             "RSI / ADX": {"rsi": {"color": "red"}, "adx": {"color": "teal"}},
         },
@@ -150,7 +159,7 @@ class AiFusion(ConfiguredProtections, IStrategy):
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=14)
         dataframe["adx"] = ta.ADX(dataframe, timeperiod=14)
         dataframe["atr_pct"] = ta.ATR(dataframe, timeperiod=14) / dataframe["close"]
-        return dataframe
+        return self.add_market_gate(dataframe)
 
     def _scores(self, dataframe: DataFrame) -> DataFrame:
         """tech_score, ai_score, ai_valid and fused_score with the current parameter values."""
@@ -173,10 +182,14 @@ class AiFusion(ConfiguredProtections, IStrategy):
             dataframe["ai_score"] = ai
             dataframe["ai_valid"] = (dataframe["do_predict"] == 1).astype(int)
         weight = float(self.ai_weight.value)
-        dataframe["fused_score"] = fused_score(
+        fused = fused_score(
             dataframe["tech_score"], ai, dataframe["ai_valid"] == 1, w_tech=1.0 - weight,
             w_ai=weight, fallback_to_technical=self.ai_fallback_technical.value,
         )
+        if ai is not None and SKILL_COLUMN in dataframe:
+            # A training window without out-of-sample skill: its predictions are noise.
+            fused = fused.where(dataframe[SKILL_COLUMN] > 0, dataframe["tech_score"])
+        dataframe["fused_score"] = fused
         return dataframe
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
@@ -185,7 +198,7 @@ class AiFusion(ConfiguredProtections, IStrategy):
             (dataframe["fused_score"] >= self.entry_threshold.value) & (dataframe["volume"] > 0),
             ["enter_long", "enter_tag"],
         ] = (1, "fused_ai" if self.ai_enabled else "fused_tech")
-        return dataframe
+        return self.gate_entries(dataframe)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         if "fused_score" not in dataframe:
@@ -194,4 +207,8 @@ class AiFusion(ConfiguredProtections, IStrategy):
             (dataframe["fused_score"] <= self.exit_threshold.value) & (dataframe["volume"] > 0),
             ["exit_long", "exit_tag"],
         ] = (1, "fused_low")
-        return dataframe
+        return self.gate_exits(dataframe)
+
+    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
+                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
+        return self.gated_stake(entry_tag, proposed_stake)
