@@ -2,6 +2,7 @@
 command really tells a pinging API from a dead one (run here against real sockets on 127.0.0.1)."""
 
 import json
+from pathlib import Path
 import os
 import re
 import socket
@@ -93,3 +94,65 @@ def test_compose_services_parse_and_keep_ports_on_localhost():
     for name, service in compose["services"].items():
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), (name, port)
+
+
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_compose_adds_backup_metrics_prometheus_and_grafana():
+    services = COMPOSE["services"]
+    assert {"freqtrade", "backup", "metrics", "prometheus", "grafana"} <= set(services)
+    assert services["metrics"]["command"][:2] == ["--api-url", "http://freqtrade:8080"]
+    assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"].startswith(
+        "${GF_SECURITY_ADMIN_PASSWORD:?")
+    assert "GF_SECURITY_ADMIN_PASSWORD=" in (REPO / ".env.example").read_text()
+    prometheus = yaml.safe_load((REPO / "deploy" / "prometheus.yml").read_text())
+    assert prometheus["scrape_configs"][0]["static_configs"][0]["targets"] == ["metrics:9100"]
+
+
+def test_prometheus_config_and_rules_pass_promtool():
+    """Debian's prometheus package ships promtool (.ci/run installs it)."""
+    result = subprocess.run(["promtool", "check", "config", str(REPO / "deploy" / "prometheus.yml")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 rules found" in result.stdout + result.stderr
+
+
+def test_dashboard_and_rules_query_only_series_the_exporter_serves():
+    exporter = (REPO / "plugins" / "commands" / "metrics.py").read_text()
+    served = set(re.findall(r'gauge\("(freqtrade_\w+)"', exporter))
+    assert len(served) >= 12
+    dashboard = (REPO / "deploy" / "grafana" / "dashboards" / "freqtrade.json").read_text()
+    rules = (REPO / "deploy" / "alerts.yml").read_text()
+    queried = set(re.findall(r"freqtrade_[a-z_]+", dashboard + rules)) - {"freqtrade_pack"}
+    assert queried and queried <= served, queried - served
+    assert json.loads(dashboard)["panels"]
+
+
+def test_backup_service_backs_up_at_start_and_at_shutdown(tmp_path):
+    """The compose service's own shell loop, run here with a scratch user_data."""
+    import signal
+    import time
+
+    from tests.test_ops_backup import make_trades
+
+    user_data = tmp_path / "user_data"
+    user_data.mkdir()
+    make_trades(user_data / "tradesv3.sqlite", 3)
+    script = COMPOSE["services"]["backup"]["command"][0].replace("$$", "$")
+    script = script.replace("/freqtrade/user_data", str(user_data))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    loop = subprocess.Popen(["/bin/sh", "-c", script], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    backups = lambda: sorted((user_data / "backups").glob("ftpack-backup-*.zip"))  # noqa: E731
+    deadline = time.monotonic() + 120
+    while not backups() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(backups()) == 1
+    time.sleep(1.2)  # the shutdown backup gets its own timestamp
+    loop.send_signal(signal.SIGTERM)
+    output, _ = loop.communicate(timeout=120)
+    assert loop.returncode == 0, output
+    assert output.count("Wrote ") == 2, output  # one at start, one at shutdown
+    # retention keeps the newest backup of each day: the shutdown one replaced the start one
+    assert len(backups()) == 1 and "pruned 1 old backups" in output.splitlines()[-1]
