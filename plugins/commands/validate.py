@@ -42,8 +42,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--peers", dest="peers", action="store_true", default=True,
                    help="baseline rows: buy-and-hold and SampleStrategy (default on)")
     p.add_argument("--out", type=Path, help="report directory (default: userdir/validate)")
-    p.add_argument("--workers", "-j", type=int, default=min(os.cpu_count() or 1, 2),
-                   help="local Dask worker processes (default: min(cores, 2))")
+    p.add_argument("--workers", "-j", type=int, default=os.cpu_count() or 1,
+                   help="local Dask worker processes, one thread each (default: one per core)")
     p.add_argument("--scheduler", help="address of an existing Dask scheduler (tcp://host:8786)")
     p.add_argument("--no-cache", dest="use_cache", action="store_false",
                    help="recompute every task (default: reuse cached results)")
@@ -137,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValidationError, FreqtradeException) as err:
         print(f"ftpack-validate: ERROR: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("ftpack-validate: interrupted; finished cells are cached, rerun to go on.",
+              file=sys.stderr)
+        return 130
     print("Written: " + ", ".join(str(p) for p in paths))
     return 0
 

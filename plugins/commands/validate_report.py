@@ -180,6 +180,17 @@ def render_markdown(doc: dict) -> str:
 # --- html ----------------------------------------------------------------------------------------
 
 
+def colour_bound(values) -> float:
+    """Symmetric colour limit for profit cells: one extreme window (a +976 % bull half-year) must
+    not wash every other cell out to the neutral colour, so the scale clips at the 85th
+    percentile of |profit| (the numbers in the cells stay exact)."""
+    import numpy as np
+
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    return float(max(1.0, np.percentile(finite, 85))) if finite.size else 1.0
+
+
 def figures(doc: dict) -> list:
     """Plotly figures: profit heatmap, whole-span equity with window boundaries, underwater."""
     import plotly.graph_objects as go
@@ -199,7 +210,8 @@ def figures(doc: dict) -> list:
         text.append(row_text)
     heat = go.Figure(go.Heatmap(
         z=z, x=[window_label(doc, w) for w in windows], y=doc["rows"], text=text,
-        texttemplate="%{text}", colorscale="RdYlGn", zmid=0, colorbar={"title": "profit %"}))
+        texttemplate="%{text}", colorscale="RdYlGn", zmid=0, zmin=-colour_bound(_numbers(z)),
+        zmax=colour_bound(_numbers(z)), colorbar={"title": "profit %"}))
     heat.update_layout(title="Profit % per window (each window from a fresh wallet)",
                        height=120 + 40 * len(doc["rows"]), yaxis={"autorange": "reversed"})
 
@@ -222,6 +234,10 @@ def figures(doc: dict) -> list:
     underwater.update_layout(title="Underwater: % below the running peak", height=400,
                              yaxis={"ticksuffix": "%"})
     return [heat, equity, underwater]
+
+
+def _numbers(rows) -> list[float]:
+    return [v for row in rows for v in row if v is not None]
 
 
 def render_html(doc: dict, markdown: str) -> str:
@@ -273,7 +289,7 @@ def render_png(doc: dict, path: Path) -> Path:
     fig, (heat_ax, curve_ax) = plt.subplots(
         2, 1, figsize=(max(9.0, 0.8 * len(windows) + 3), 4 + 0.45 * len(names) + 4),
         gridspec_kw={"height_ratios": [0.45 * len(names) + 1, 4]})
-    bound = np.nanmax(np.abs(grid)) if np.isfinite(grid).any() else 1.0
+    bound = colour_bound(grid)
     heat_ax.imshow(grid, cmap="RdYlGn", vmin=-bound, vmax=bound, aspect="auto")
     heat_ax.set_xticks(range(len(windows)), [window_label(doc, w) for w in windows], rotation=45,
                        ha="right", fontsize=8)
