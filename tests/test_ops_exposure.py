@@ -190,3 +190,17 @@ def test_bad_setting_stops_start_up_with_one_line(tmp_path):
     errors = error_lines(result.stdout + result.stderr)
     assert len(errors) == 1, errors
     assert "ExposureLimit: max_position must be a fraction in (0, 1], got 2" in errors[0]
+
+
+def test_live_safety_preset_loads_with_stoploss_on_exchange(tmp_path):
+    """user_data/config.live-safety.json on config.json: freqtrade accepts the exchange stop
+    (binance spot: stop_loss_limit) and the pack's limits, and the caps act in a backtest."""
+    preset = CONFIG.parent / "config.live-safety.json"
+    result = run_freqtrade("backtesting", "--config", str(CONFIG), "--config", str(preset),
+                           "--strategy", "RsiMeanReversion", "--timerange", "20250301-20250401",
+                           "--enable-protections", "--backtest-directory", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Using resolved protection ExposureLimit" in result.stderr
+    settings = json.loads(preset.read_text())
+    assert settings["order_types"]["stoploss_on_exchange"] is True
+    assert ExposureSettings(settings["pack_protections"][1]).max_position == 0.1
