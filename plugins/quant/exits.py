@@ -9,7 +9,10 @@ The plan, for a long entered at ``entry`` with ``atr`` the ATR known at entry:
     then  stop = max(break-even, peak - trail_atr x ATR)   (break-even = entry x (1 + offset))
     TP2   = entry + tp2_atr   x ATR      close the rest
 
-(a short mirrors every level around the entry). ``StagedExitPlan`` holds the levels and answers the
+(a short mirrors every level around the entry). Percent mode (seed 003's own defaults):
+``StagedExitPlan.percent`` states the same plan in fractions of the entry price - stop -5%, TP1
++2% closing 50%, then break-even and a 3% trailing stop, TP2 +5% - by taking the entry price as
+the unit the multiples apply to (``atr = entry``), so both modes share every rule below. ``StagedExitPlan`` holds the levels and answers the
 three questions freqtrade's hooks ask - is TP2 or TP1 due (``adjust_trade_position``), where
 is the stop (``custom_stoploss``); ``step``/``run_path`` run the same rules over a
 price path, so the hook logic is unit-tested on scripted paths with exact prices and amounts.
@@ -94,6 +97,19 @@ class StagedExitPlan:
                 f"break_even_offset must be in [0, 0.1), got {self.break_even_offset!r}"
             )
         object.__setattr__(self, "side", -1.0 if self.is_short else 1.0)
+
+    @classmethod
+    def percent(cls, entry: float, stop_pct: float = 0.05, tp1_pct: float = 0.02,
+                tp2_pct: float = 0.05, trail_pct: float = 0.03, tp1_share: float = 0.5,
+                break_even_offset: float = 0.0, is_short: bool = False) -> "StagedExitPlan":
+        """The plan with every distance a fraction of ``entry`` (seed 003: -5% / +2% / 3% / +5%)."""
+        for name, value in (("stop_pct", stop_pct), ("tp1_pct", tp1_pct), ("tp2_pct", tp2_pct),
+                            ("trail_pct", trail_pct)):
+            if not 0 < value < 1:
+                raise ValueError(f"{name} must be a fraction in (0, 1), got {value!r}")
+        return cls(entry=entry, atr=entry, stop_atr=stop_pct, tp1_atr=tp1_pct, tp2_atr=tp2_pct,
+                   trail_atr=trail_pct, tp1_share=tp1_share,
+                   break_even_offset=break_even_offset, is_short=is_short)
 
     # --- levels ---------------------------------------------------------------------------------
     def _level(self, atr_multiple: float) -> float:

@@ -22,6 +22,11 @@ What the hooks do (all levels from ``plugins.quant.exits.StagedExitPlan`` / ``pl
   if, after TP1, the price is already back below break-even (live: freqtrade ignores a stop above
   the price). It never adds to a position. ``custom_exit`` is left free for the strategy.
 
+Percent mode (``exit_mode = "percent"``, seed 003): the same plan with distances as fractions of
+the entry price - ``exit_stop_pct`` (5%), ``exit_tp1_pct`` (2%), ``exit_trail_pct`` (3%),
+``exit_tp2_pct`` (5%) - and the sizing stop at ``exit_stop_pct`` below the price. ``"atr"`` stays
+the default; the percent parameters are not searched unless a strategy redeclares them.
+
 The ATR of a trade is the ATR of the last candle closed before it opened, stored once on the trade
 (``trade.set_custom_data("entry_atr", ...)``), so restarts and backtests see the same plan. In
 backtesting, TP1/TP2 are checked at the candle open (the rate freqtrade passes that hook); the
@@ -38,7 +43,7 @@ import pandas as pd
 
 from freqtrade.exchange import timeframe_to_prev_date
 from freqtrade.persistence import Trade
-from freqtrade.strategy import DecimalParameter, stoploss_from_absolute
+from freqtrade.strategy import CategoricalParameter, DecimalParameter, stoploss_from_absolute
 
 from plugins.quant.exits import StagedExitPlan
 from plugins.quant.sizing import atr_risk_stake
@@ -49,6 +54,7 @@ TP1_TAG = "tp1"
 TP2_TAG = "tp2"
 BREAK_EVEN_TAG = "break_even"
 ENTRY_ATR_KEY = "entry_atr"
+EXIT_MODES = ["atr", "percent"]
 
 
 class AtrSizingMixin(OwnParametersMixin):
@@ -67,6 +73,11 @@ class AtrSizingMixin(OwnParametersMixin):
             return float("nan")
         return float(dataframe[column].iat[-1])
 
+    def sizing_stop(self, pair: str, current_rate: float) -> dict[str, float]:
+        """The stop distance the stake is sized on, as ``atr`` x ``atr_multiple``."""
+        return {"atr": self.last_candle_value(pair, self.atr_column),
+                "atr_multiple": float(self.exit_stop_atr.value)}
+
     def custom_stake_amount(
         self, pair: str, current_time: datetime, current_rate: float, proposed_stake: float,
         min_stake: float | None, max_stake: float, leverage: float, entry_tag: str | None,
@@ -76,8 +87,7 @@ class AtrSizingMixin(OwnParametersMixin):
             equity=self.wallets.get_total_stake_amount(),
             risk_fraction=float(self.sizing_risk.value),
             entry_price=current_rate,
-            atr=self.last_candle_value(pair, self.atr_column),
-            atr_multiple=float(self.exit_stop_atr.value),
+            **self.sizing_stop(pair, current_rate),
             max_share=float(self.sizing_max_share.value),
             min_stake=min_stake,
             max_stake=max_stake,
@@ -99,6 +109,24 @@ class StagedExitsMixin(AtrSizingMixin):
     exit_break_even_offset = DecimalParameter(
         0.0, 0.01, default=0.002, decimals=3, space="sell", optimize=False
     )
+    # Percent mode (seed 003's defaults); not searched here, a strategy may redeclare them.
+    exit_mode = CategoricalParameter(EXIT_MODES, default="atr", space="sell", optimize=False)
+    exit_stop_pct = DecimalParameter(0.02, 0.10, default=0.05, decimals=3, space="sell",
+                                     optimize=False)
+    exit_tp1_pct = DecimalParameter(0.01, 0.05, default=0.02, decimals=3, space="sell",
+                                    optimize=False)
+    exit_tp2_pct = DecimalParameter(0.03, 0.15, default=0.05, decimals=3, space="sell",
+                                    optimize=False)
+    exit_trail_pct = DecimalParameter(0.01, 0.06, default=0.03, decimals=3, space="sell",
+                                      optimize=False)
+
+    def percent_mode(self) -> bool:
+        return self.exit_mode.value == "percent"
+
+    def sizing_stop(self, pair: str, current_rate: float) -> dict[str, float]:
+        if self.percent_mode():
+            return {"atr": current_rate, "atr_multiple": float(self.exit_stop_pct.value)}
+        return super().sizing_stop(pair, current_rate)
 
     # --- plan ----------------------------------------------------------------------------------
     def entry_atr(self, trade: Trade) -> float | None:
@@ -122,6 +150,17 @@ class StagedExitsMixin(AtrSizingMixin):
 
     def exit_plan(self, trade: Trade) -> StagedExitPlan | None:
         """The trade's ``StagedExitPlan`` from the current parameters (None without a usable ATR)."""
+        if self.percent_mode():
+            return StagedExitPlan.percent(
+                entry=trade.open_rate,
+                stop_pct=float(self.exit_stop_pct.value),
+                tp1_pct=float(self.exit_tp1_pct.value),
+                tp2_pct=float(self.exit_tp2_pct.value),
+                trail_pct=float(self.exit_trail_pct.value),
+                tp1_share=float(self.exit_tp1_share.value),
+                break_even_offset=float(self.exit_break_even_offset.value),
+                is_short=trade.is_short,
+            )
         atr = self.entry_atr(trade)
         if atr is None:
             return None
