@@ -129,3 +129,17 @@ def test_real_bot_sends_one_regime_and_one_lock_message_to_a_webhook(tmp_user_da
     assert len(regime) == 1 and len(locks) == 1, messages()
     assert locks[0].startswith("Protection lock on all pairs (*) until ")
     assert "BTC/USDT regime" in locks[0]
+
+
+def test_start_up_hook_wraps_freqtrades_protection_runs_and_lock_creation():
+    """In a fresh interpreter, importing freqtrade's ProtectionManager installs the alert hooks."""
+    import subprocess
+    import sys
+
+    code = ("from freqtrade.plugins.protectionmanager import ProtectionManager\n"
+            "from freqtrade.persistence import PairLocks\n"
+            "print(getattr(ProtectionManager.global_stop, '_pack_alerts', False),"
+            " getattr(ProtectionManager.stop_per_pair, '_pack_alerts', False),"
+            " getattr(PairLocks.lock_pair, '_pack_alerts', False))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["True", "True", "True"], result.stderr[-2000:]
