@@ -204,3 +204,22 @@ def test_live_safety_preset_loads_with_stoploss_on_exchange(tmp_path):
     settings = json.loads(preset.read_text())
     assert settings["order_types"]["stoploss_on_exchange"] is True
     assert ExposureSettings(settings["pack_protections"][1]).max_position == 0.1
+
+
+def test_wrappers_accept_positional_calls_like_direct_callers(scripted):
+    """Freqtrade calls the hooks by keyword; tests and strategies may call them positionally."""
+    class Positional(Strategy):
+        def confirm_trade_entry(self, pair, order_type, amount, rate, time_in_force, current_time,
+                                entry_tag, side, **kwargs):
+            return True
+
+        def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
+                                max_stake, leverage, entry_tag, side, **kwargs):
+            return proposed_stake
+
+    strategy = Positional(1000.0, {"BTC/USDT": 100.0}, {})
+    install_exposure_check(strategy)
+    assert strategy.custom_stake_amount("BTC/USDT", None, 100.0, 500.0, 5.0, 1000.0, 1.0, None,
+                                        "long") == pytest.approx(100)
+    assert not strategy.confirm_trade_entry("BTC/USDT", "limit", 2.0, 100.0, "GTC",
+                                            datetime(2025, 1, 2, tzinfo=UTC), None, "long")

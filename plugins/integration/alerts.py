@@ -145,10 +145,10 @@ class EvaluatingEntryCheck:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
-    def __call__(self, **kwargs: Any) -> bool:
+    def __call__(self, *args: Any, **kwargs: Any) -> bool:
         token = _evaluating.set(True)
         try:
-            return self.inner(**kwargs)
+            return self.inner(*args, **kwargs)
         finally:
             _evaluating.reset(token)
 
@@ -174,8 +174,9 @@ class AlertingLoopStart:
         self.strategy = strategy
         self.inner = inner
 
-    def __call__(self, current_time: datetime | None = None, **kwargs: Any) -> None:
-        self.inner(current_time=current_time, **kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.inner(*args, **kwargs)
+        current_time = kwargs.get("current_time", args[0] if args else None)
         from plugins.integration.market_context import attach_dataprovider
 
         if getattr(self.strategy, "dp", None) is not None:

@@ -23,6 +23,7 @@ orders (DCA/grid safety buys) do not pass through these hooks: the ladder strate
 reserve bounds them. Nothing happens while no ExposureLimit is configured.
 """
 
+import inspect
 import logging
 import weakref
 from typing import Any
@@ -122,6 +123,16 @@ def entry_problem(strategy: Any, pair: str, amount: float, rate: float) -> str |
                          _spread(strategy, pair), settings.max_slippage, settings.max_spread)
 
 
+def _arguments(method: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The call's arguments by name (freqtrade passes keywords; direct callers may not)."""
+    signature = inspect.signature(method)
+    arguments = dict(signature.bind_partial(*args, **kwargs).arguments)
+    for name, parameter in signature.parameters.items():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(arguments.pop(name, {}))
+    return arguments
+
+
 class ExposureCheckedEntry:
     """A strategy's (possibly already wrapped) ``confirm_trade_entry`` behind the limits.
 
@@ -131,12 +142,14 @@ class ExposureCheckedEntry:
         self.strategy = strategy
         self.inner = inner
 
-    def __call__(self, **kwargs: Any) -> bool:
-        problem = entry_problem(self.strategy, kwargs["pair"], kwargs["amount"], kwargs["rate"])
-        if problem:
-            logger.info("ExposureLimit refused %s entry: %s", kwargs["pair"], problem)
-            return False
-        return self.inner(**kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> bool:
+        if active_settings() is not None:
+            call = _arguments(type(self.strategy).confirm_trade_entry, (self.strategy, *args), kwargs)
+            problem = entry_problem(self.strategy, call["pair"], call["amount"], call["rate"])
+            if problem:
+                logger.info("ExposureLimit refused %s entry: %s", call["pair"], problem)
+                return False
+        return self.inner(*args, **kwargs)
 
 
 class CappedStakeAmount:
@@ -146,12 +159,13 @@ class CappedStakeAmount:
         self.strategy = strategy
         self.inner = inner
 
-    def __call__(self, **kwargs: Any) -> float:
-        stake = self.inner(**kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> float:
+        stake = self.inner(*args, **kwargs)
         settings = active_settings()
         if settings is None:
             return stake
-        return min(stake, room_for(self.strategy, kwargs["pair"], settings))
+        call = _arguments(type(self.strategy).custom_stake_amount, (self.strategy, *args), kwargs)
+        return min(stake, room_for(self.strategy, call["pair"], settings))
 
 
 def install_exposure_check(strategy: Any) -> None:
