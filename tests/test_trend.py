@@ -82,3 +82,20 @@ def test_causal_truncation_does_not_change_past_values():
 def test_invalid_inputs_raise(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_volatility_factor_seed_weighting_is_the_inverse():
+    import numpy as np
+    import pandas as pd
+
+    from plugins.quant.trend import volatility_factor
+
+    rng = np.random.default_rng(3)
+    close = pd.Series(100 + np.cumsum(rng.normal(0, 1, 200)))
+    high, low = close + rng.uniform(0.1, 2, 200), close - rng.uniform(0.1, 2, 200)
+    inverse = volatility_factor(high, low, close, 14, 30, clip=(0.01, 100))
+    seed = volatility_factor(high, low, close, 14, 30, clip=(0.01, 100), weighting="seed")
+    valid = inverse.notna()
+    np.testing.assert_allclose((inverse * seed)[valid], 1.0)  # one is the reciprocal of the other
+    with pytest.raises(ValueError):
+        volatility_factor(high, low, close, weighting="louder")

@@ -33,16 +33,23 @@ def ema_trend_direction(close: pd.Series, period: int) -> pd.Series:
     return np.sign(close - ema)
 
 
+VOLATILITY_WEIGHTINGS = ("inverse", "seed")
+
+
 def volatility_factor(
     high: pd.Series, low: pd.Series, close: pd.Series, atr_period: int = 14, lookback: int = 30,
-    clip: tuple[float, float] = (0.5, 2.0),
+    clip: tuple[float, float] = (0.5, 2.0), weighting: str = "inverse",
 ) -> pd.Series:
-    """Weight multiplier from volatility: median NATR over ``lookback`` candles / current NATR.
+    """Weight multiplier from volatility, clipped to ``clip`` so no timeframe dominates or vanishes.
 
-    1 when the timeframe is as volatile as usual, < 1 when more volatile (noisier trend), > 1
-    when calmer; clipped to ``clip`` so no timeframe can dominate or vanish. NATR = ATR / close
-    (TA-Lib's Wilder ATR). NaN until ``atr_period + lookback`` candles exist, or on a flat market.
+    ``weighting="inverse"`` (the pack's rule): median NATR over ``lookback`` candles / current NATR,
+    < 1 when the timeframe is more volatile than usual (a noisier trend read), > 1 when calmer.
+    ``weighting="seed"`` (seed 003's rule): current NATR / its median, a volatile timeframe counts
+    more. NATR = ATR / close (TA-Lib's Wilder ATR). NaN until ``atr_period + lookback`` candles
+    exist, or on a flat market.
     """
+    if weighting not in VOLATILITY_WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {VOLATILITY_WEIGHTINGS}, got {weighting!r}")
     if atr_period < 1 or lookback < 1:
         raise ValueError(f"atr_period and lookback must be >= 1, got {atr_period}, {lookback}")
     low_clip, high_clip = clip
@@ -51,7 +58,8 @@ def volatility_factor(
     natr = talib.ATR(high.astype(float), low.astype(float), close.astype(float), atr_period) / close
     natr = natr.where(natr > 0)
     typical = natr.rolling(lookback, min_periods=lookback).median()
-    return (typical / natr).clip(low_clip, high_clip)
+    ratio = typical / natr if weighting == "inverse" else natr / typical
+    return ratio.clip(low_clip, high_clip)
 
 
 def _aligned(

@@ -17,7 +17,7 @@ the same for every ladder:
 * ``within_budget``: no ladder buy takes the position's value past ``max_ladder_share`` of equity,
   whatever the ladder's own state says.
 
-A strategy sets ``ladder_kind``, implements ``resting_orders(ladder)`` (the ``(side, price)`` orders
+A strategy sets ``ladder_kind``, implements ``resting_orders(ladder, pair)`` (the ``(side, price)`` orders
 the ladder may keep resting) and ``start_ladder(trade, price, amount)`` and
 ``apply_fill(ladder, side, index, order, trade)``; both return the new ladder (or None to keep it).
 """
@@ -56,8 +56,8 @@ class LadderStrategyMixin(OwnParametersMixin):
     def apply_fill(self, ladder, side: str, index: int | None, order, trade):
         raise NotImplementedError
 
-    def resting_orders(self, ladder) -> list[tuple[str, float | None]]:
-        """``(side, price)`` of every order the ladder may keep resting now."""
+    def resting_orders(self, ladder, pair: str) -> list[tuple[str, float | None]]:
+        """``(side, price)`` of every order the ladder of a ``pair`` trade may keep resting now."""
         raise NotImplementedError
 
     def within_budget(self, trade, stake: float, rate: float) -> bool:
@@ -75,7 +75,7 @@ class LadderStrategyMixin(OwnParametersMixin):
             return order_age_minutes(order, current_time) >= timeframe_to_minutes(self.timeframe)
         return not any(
             side == step[0] and price and abs(order.safe_price / price - 1) <= PRICE_TOLERANCE
-            for side, price in self.resting_orders(ladder)
+            for side, price in self.resting_orders(ladder, trade.pair)
         )
 
     def check_entry_timeout(self, pair, trade, order, current_time, **kwargs) -> bool:

@@ -182,7 +182,7 @@ class DcaTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, ISt
         row = last_closed_candle(self.dp, pair, self.timeframe)
         return row is not None and row.get("dca_confirm", 0) == 1
 
-    def resting_orders(self, ladder: DcaLadder) -> list[tuple[str, float | None]]:
+    def resting_orders(self, ladder: DcaLadder, pair: str) -> list[tuple[str, float | None]]:
         # The take profit rests; a safety buy is placed at the market only on a confirmed candle,
         # so a buy that did not fill on that candle is stale.
         return [("sell", ladder.take_profit)]

@@ -23,7 +23,7 @@ from pathlib import Path
 import talib.abstract as ta
 from pandas import DataFrame
 
-from freqtrade.strategy import DecimalParameter, IntParameter
+from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
 
 from plugins.strategy.atr_strategy import AtrManagedStrategy
 from plugins.quant.entry_filters import bars_in_zone
@@ -48,6 +48,9 @@ class EmaBbTrend(AtrManagedStrategy):
     buy_volume_mult = DecimalParameter(1.0, 3.0, default=1.5, decimals=1, space="buy")
     buy_natr_min = DecimalParameter(0.002, 0.010, default=0.004, decimals=3, space="buy")
     buy_natr_max = DecimalParameter(0.02, 0.08, default=0.05, decimals=2, space="buy")
+    # "band": NATR within [buy_natr_min, buy_natr_max] (pack); "seed": seed 002's ATR > 5% of price.
+    # Default and measured reason: the module docstring.
+    buy_natr_rule = CategoricalParameter(["band", "seed"], default="band", space="buy", optimize=False)
     buy_trend_min = DecimalParameter(0.0, 0.8, default=0.3, decimals=1, space="buy")
 
     plot_config = {
@@ -89,12 +92,17 @@ class EmaBbTrend(AtrManagedStrategy):
             & (dataframe["close"] > upper)
             & dataframe["rsi"].between(self.buy_rsi_min.value, self.buy_rsi_max.value)
             & (dataframe["volume"] > self.buy_volume_mult.value * dataframe["volume_mean"])
-            & dataframe["natr"].between(self.buy_natr_min.value, self.buy_natr_max.value)
+            & self._natr_filter(dataframe)
             & (dataframe["trend_score"] >= self.buy_trend_min.value)
             & (dataframe["volume"] > 0),
             ["enter_long", "enter_tag"],
         ] = (1, "ema_bb_breakout")
         return self.gate_entries(dataframe)
+
+    def _natr_filter(self, dataframe: DataFrame):
+        if self.buy_natr_rule.value == "seed":
+            return dataframe["natr"] > self.buy_natr_max.value
+        return dataframe["natr"].between(self.buy_natr_min.value, self.buy_natr_max.value)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         dataframe.loc[

@@ -22,7 +22,8 @@ Trading plan
   inventory is rebalanced to the new grid with one order. The new grid becomes the trade's ladder
   only when that order fills (the ladder follows fills, never orders); no order, no re-centre.
 - Range breakdown (exit rule): when a candle closes below the lowest grid line, the range the grid
-  was built for has broken; the ladder stops adding and the whole position exits ("range_break").
+  was built for has broken; the resting order is cancelled and the whole position exits
+  ("range_break", through adjust_trade_position).
   The market gate's risk_off exit and the stop stop_pct below the lowest line back it up;
   stoploss = -0.20 is only the safety net before the ladder exists.
 - Exposure: no grid buy takes the position's value past max_ladder_share (20%) of equity.
@@ -73,6 +74,7 @@ logger = logging.getLogger(__name__)
 KIND = "grid"
 RANGE_REGIMES = (TIGHT_RANGE, WIDE_RANGE)
 RECENTRE_PENDING_KEY = "grid_recentre_pending"
+RANGE_BREAK_TAG = "range_break"
 
 
 class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IStrategy):
@@ -143,7 +145,7 @@ class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IS
         return self.gate_entries(dataframe)
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        # The grid's last sell, the range break (custom_exit) or the stop close a trade; the market
+        # The grid's last sell, the range break (adjust_trade_position) or the stop close a trade; the market
         # gate adds its risk_off exit.
         return self.gate_exits(dataframe)
 
@@ -174,10 +176,18 @@ class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IS
             return self._take_pending_recentre(trade)
         return ladder.after_buy(index) if side == "buy" else ladder.after_sell(index)
 
-    def resting_orders(self, ladder: GridLadder) -> list[tuple[str, float | None]]:
+    def resting_orders(self, ladder: GridLadder, pair: str) -> list[tuple[str, float | None]]:
         # Either neighbour line of the empty one: a resting sell is kept when price dips toward the
-        # buy line (and the other way round) instead of being cancelled and re-placed.
+        # buy line (and the other way round) instead of being cancelled and re-placed. After a range
+        # break nothing rests: the order is cancelled so the break exit can go out.
+        if self._range_broken(ladder, pair):
+            return []
         return [("buy", ladder.buy_price), ("sell", ladder.sell_price)]
+
+    def _range_broken(self, ladder: GridLadder, pair: str) -> bool:
+        """The last closed candle closed below the grid's lowest line."""
+        inputs = self._template_inputs(pair)
+        return inputs is not None and inputs[2] < ladder.levels[0]
 
     def _take_pending_recentre(self, trade) -> GridLadder | None:
         """The re-centred grid stored when its rebalancing order was placed, now that it filled."""
@@ -203,14 +213,6 @@ class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IS
         budget = min(proposed_stake, float(self.max_ladder_share.value) * self.wallets.get_total_stake_amount())
         return self.gated_stake(entry_tag, budget * grid_entry_fraction(levels, current_rate))
 
-    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
-        """Range break: the last closed candle closed below the grid's lowest line."""
-        ladder = self.ladders.get(trade)
-        inputs = self._template_inputs(pair)
-        if ladder is None or inputs is None:
-            return None
-        return "range_break" if inputs[2] < ladder.levels[0] else None
-
     def adjust_trade_position(self, trade, current_time, current_rate, current_profit, min_stake,
                               max_stake, current_entry_rate, current_exit_rate, current_entry_profit,
                               current_exit_profit, **kwargs):
@@ -218,6 +220,10 @@ class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IS
         if ladder is None:
             return None
         min_stake = min_stake or 0.0
+        # Checked here rather than in custom_exit: every extra callback deep-copies the trade with
+        # all its orders, the grid's main backtest cost.
+        if self._range_broken(ladder, trade.pair):
+            return exit_stake(trade, trade.amount), RANGE_BREAK_TAG
 
         if self.recentre.value and current_rate > ladder.levels[-1] and ladder.out_of_range(current_rate):
             inputs = self._template_inputs(trade.pair)

@@ -306,12 +306,6 @@ class RegimeHybrid(EmaBbTrend):
             return None
         return result
 
-    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
-        delegate = self._delegate(trade)
-        if delegate is None:
-            return super().custom_exit(pair, trade, current_time, current_rate, current_profit, **kwargs)
-        return delegate.custom_exit(pair, trade, current_time, current_rate, current_profit, **kwargs)
-
     def check_entry_timeout(self, pair, trade, order, current_time, **kwargs) -> bool:
         delegate = self._delegate(trade)
         if delegate is None:
