@@ -71,3 +71,144 @@ def test_aggregate_below_min_confidence_does_not_fire():
 def test_bad_aggregation_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
         aggregate(*frames(DIRECTIONS, CONFIDENCES), **kwargs)
+
+
+# --- the SignalVote strategy ------------------------------------------------------------------
+import json  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+
+from freqtrade.strategy import BooleanParameter, CategoricalParameter  # noqa: E402
+from freqtrade.strategy.parameters import BaseParameter  # noqa: E402
+
+from plugins.quant.signals import SIGNALS  # noqa: E402
+from plugins.quant.market_gate import RISK_OFF, RISK_ON  # noqa: E402
+from tests.conftest import CONFIG, STRATEGY_DIR, USER_DATA, error_lines, run_freqtrade  # noqa: E402
+
+sys.path.insert(0, str(STRATEGY_DIR))
+from SignalVote import SignalVote  # noqa: E402
+
+
+STRATEGY_CONFIG = {"stake_currency": "USDT", "candle_type_def": "spot"}
+# Parameters are class attributes shared by every instance: each test starts from the defaults.
+DEFAULTS = {name: getattr(SignalVote, name).value for name in dir(SignalVote)
+            if isinstance(getattr(SignalVote, name), BaseParameter)}
+
+
+def strategy(**values) -> SignalVote:
+    instance = SignalVote(STRATEGY_CONFIG)
+    for name, value in {**DEFAULTS, **values}.items():
+        getattr(instance, name).value = value
+    return instance
+
+
+def member_frame(votes: dict[str, list[int]], confidence=0.8, htf=0.5, state=RISK_ON):
+    rows = len(next(iter(votes.values())))
+    frame = pd.DataFrame({"volume": np.full(rows, 1000.0), "htf_score": htf,
+                          "market_state": state})
+    for name in SIGNALS:
+        direction = np.array(votes.get(name, [0] * rows))
+        frame[f"vote_{name}"] = direction
+        frame[f"conf_{name}"] = np.where(direction != 0, confidence, 0.0)
+    return frame
+
+
+def test_parameters_follow_the_issue():
+    instance = strategy()
+    for name in SIGNALS:
+        assert isinstance(getattr(instance, f"use_{name}"), BooleanParameter)
+        assert getattr(instance, f"use_{name}").space == "buy"
+        assert getattr(instance, f"weight_{name}").space == "buy"
+    assert isinstance(instance.agg_mode, CategoricalParameter)
+    assert list(instance.agg_mode.opt_range) == ["first", "vote", "weighted"]
+    assert instance.min_confidence.value == 0.5
+    assert instance.exit_mode.value == "percent" and instance.percent_mode()
+    assert (instance.exit_stop_pct.value, instance.exit_tp1_pct.value, instance.exit_tp2_pct.value,
+            instance.exit_trail_pct.value, instance.exit_tp1_share.value) == (0.05, 0.02, 0.05,
+                                                                               0.03, 0.5)
+    assert instance.timeframe == "1h" and not instance.can_short
+
+
+def test_entry_tag_names_the_mode_and_the_agreeing_members():
+    votes = {"supertrend": [1, 1, 1, -1], "donchian_breakout": [1, 0, 1, -1],
+             "rsi_momentum": [-1, 1, 1, 0]}
+    frame = strategy().populate_entry_trend(member_frame(votes), {"pair": "BTC/USDT"})
+    assert frame["enter_long"].tolist() == [1, 1, 1, 0]
+    assert frame["enter_tag"].tolist()[:3] == [
+        "vote:supertrend+donchian_breakout|risk_on", "vote:supertrend+rsi_momentum|risk_on",
+        "vote:supertrend+donchian_breakout+rsi_momentum|risk_on"]
+    first = strategy(agg_mode="first").populate_entry_trend(member_frame(votes), {"pair": "X"})
+    assert first["enter_tag"].iloc[0] == "first:supertrend|risk_on"
+
+
+def test_switched_off_members_do_not_vote():
+    votes = {"supertrend": [1], "donchian_breakout": [1]}
+    off = strategy(use_donchian_breakout=False).populate_entry_trend(member_frame(votes), {})
+    assert off["enter_long"].tolist() == [0]  # one member left: below the quorum of 2
+    assert strategy().members() == list(SIGNALS)
+
+
+def test_never_against_the_higher_timeframe_trend_nor_the_gate():
+    votes = {"supertrend": [1, 1], "donchian_breakout": [1, 1]}
+    against = strategy().populate_entry_trend(member_frame(votes, htf=-0.3), {})
+    assert against["enter_long"].tolist() == [0, 0]
+    gated = strategy().populate_entry_trend(member_frame(votes, state=RISK_OFF), {})
+    assert gated["enter_long"].tolist() == [0, 0]
+    weak = strategy().populate_entry_trend(member_frame(votes, confidence=0.45), {})
+    assert weak["enter_long"].tolist() == [0, 0]
+
+
+def test_weighted_mode_follows_the_weights():
+    votes = {"supertrend": [1], "donchian_breakout": [1], "vwap_reversion": [-1]}
+    equal = strategy(agg_mode="weighted").populate_entry_trend(member_frame(votes), {})
+    assert equal["enter_long"].tolist() == [1]
+    heavy = strategy(agg_mode="weighted", weight_vwap_reversion=2.0)
+    assert heavy.populate_entry_trend(member_frame(votes), {})["enter_long"].tolist() == [0]
+
+
+def test_vote_exit_only_when_asked():
+    votes = {"supertrend": [-1], "donchian_breakout": [-1]}
+    quiet = strategy().populate_exit_trend(strategy().populate_entry_trend(member_frame(votes), {}), {})
+    assert quiet["exit_long"].tolist() == [0]
+    asked = strategy(exit_on_vote=True)
+    frame = asked.populate_exit_trend(asked.populate_entry_trend(member_frame(votes), {}), {})
+    assert frame["exit_long"].tolist() == [1] and frame["exit_tag"].tolist() == ["signal_exit"]
+
+
+def test_plot_config_series_exist():
+    subplots = SignalVote.plot_config["subplots"]
+    assert "market_state" in subplots["Market gate"]
+    assert len(subplots["Member votes"]) == 9 and "vote_confidence" in subplots["Vote confidence"]
+
+
+@pytest.mark.parametrize("mode", ["vote", "weighted"])
+def test_offline_backtest_in_percent_mode(mode, tmp_path):
+    """A real offline backtest: mode-tagged entries, TP1 at +2% closing half the position."""
+    strategies = tmp_path / "strategies"
+    strategies.mkdir()
+    shutil.copy(STRATEGY_DIR / "SignalVote.py", strategies)
+    (strategies / "SignalVote.json").write_text(json.dumps(
+        {"strategy_name": "SignalVote", "params": {"buy": {"agg_mode": mode}}}))
+    result = run_freqtrade(
+        "backtesting", "--config", str(CONFIG), "--userdir", str(USER_DATA), "--strategy",
+        "SignalVote", "--strategy-path", str(strategies), "--timerange", "20250301-20250501",
+        "--export", "trades", "--backtest-directory", str(tmp_path), timeout=400)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and not error_lines(output), output[-3000:]
+    from freqtrade.data.btanalysis import load_backtest_stats
+
+    trades = load_backtest_stats(tmp_path)["strategy"]["SignalVote"]["trades"]
+    assert trades
+    assert all(t["enter_tag"].startswith(f"{mode}:") for t in trades)
+    members = {m for t in trades for m in t["enter_tag"].split(":")[1].split("|")[0].split("+")}
+    assert members <= set(SIGNALS) and members
+    partial = [(t, o) for t in trades for o in t["orders"]
+               if not o["ft_is_entry"] and o["ft_order_tag"] == "tp1"]
+    assert partial, "no TP1 partial exit"
+    for trade, order in partial:
+        entry = next(o for o in trade["orders"] if o["ft_is_entry"])
+        assert order["safe_price"] >= entry["safe_price"] * 1.02 * (1 - 1e-9)
+        assert order["amount"] == pytest.approx(entry["amount"] / 2, rel=0.02)
+    for t in trades:
+        if t["exit_reason"] == "stop_loss":  # the 5% hard stop (before TP1)
+            assert t["close_rate"] == pytest.approx(t["open_rate"] * 0.95, rel=2e-3)
