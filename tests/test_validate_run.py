@@ -232,3 +232,20 @@ def test_a_scheduler_that_does_not_answer_is_one_error_line(userdir, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "did not answer" in err[0] and "tcp://127.0.0.1:9" in err[0]
+
+
+def test_reports_re_render_from_results_json_without_backtests(one_worker_run, tmp_path):
+    from plugins.commands.validate import main
+    from plugins.commands.validate_report import assemble, colour_bound, write_reports
+
+    planned, results, timing = one_worker_run
+    doc = assemble(results, planned.windows, timing, {"datadir": "x", "start": "", "end": ""})
+    write_reports(doc, tmp_path / "first")
+    png = tmp_path / "head.png"
+    assert main(["--from-results", str(tmp_path / "first" / "results.json"),
+                 "--out", str(tmp_path / "again"), "--png", str(png)]) == 0
+    assert (tmp_path / "again" / "report.md").read_text() == (
+        tmp_path / "first" / "report.md").read_text()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # one extreme window does not set the colour scale
+    assert colour_bound([1.0, -2.0, 3.0, 4.0, 5.0, 6.0, -7.0, 8.0, 9.0, 10.0, 11.0, 976.0]) < 12
