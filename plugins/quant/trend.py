@@ -45,7 +45,10 @@ def volatility_factor(
     ``weighting="inverse"`` (the pack's rule): median NATR over ``lookback`` candles / current NATR,
     < 1 when the timeframe is more volatile than usual (a noisier trend read), > 1 when calmer.
     ``weighting="seed"`` (seed 003's rule): current NATR / its median, a volatile timeframe counts
-    more. NATR = ATR / close (TA-Lib's Wilder ATR). NaN until ``atr_period + lookback`` candles
+    more. The pack keeps "inverse" as the default, measured on 2020-01 -> 2025-08 (history data,
+    10 pairs, one whole-span backtest each, 10 000 USDT, fee 0.1 %): RsiMeanReversion -6.2 %
+    (inverse) vs -10.2 % (seed), EmaBbTrend -7.1 % vs -8.4 %; max drawdown equal or lower.
+    NATR = ATR / close (TA-Lib's Wilder ATR). NaN until ``atr_period + lookback`` candles
     exist, or on a flat market.
     """
     if weighting not in VOLATILITY_WEIGHTINGS:

@@ -8,7 +8,9 @@ Trading plan (1h candles, long only on spot)
   score ``trend_score`` (plugins/quant/trend.py, seed weights 0.4/0.3/0.2, ATR-adapted, renormalised).
 - Entry: the fast EMA crossed above the slow EMA within buy_cross_window candles, close above the
   upper band, RSI in [buy_rsi_min, buy_rsi_max] (30-70), volume > buy_volume_mult (1.5) x average,
-  NATR in [buy_natr_min, buy_natr_max] (ATR filter: not dead, not wild), trend_score >=
+  NATR in [buy_natr_min, buy_natr_max] (ATR filter: not dead, not wild; seed 002 asks for ATR > 5 %
+  of price instead, ``buy_natr_rule = "seed"``, but on 1h candles that rule made 0 trades from
+  2020-01 to 2025-08 on the ten pairs, so the band stays the default), trend_score >=
   buy_trend_min (never against the weighted higher-timeframe trend).
 - Exit: fast EMA back below the slow EMA, or the staged plan (plugins/strategy/staged_exits.py): SL = entry
   - exit_stop_atr x ATR; TP1 = entry + exit_tp1_atr x ATR closes 50%, then break-even and a trailing
