@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The demo and tests run freqtrade offline, from the bundled market snapshot and candles.
 OFFLINE := FREQTRADE_PACK_OFFLINE=1
 
-.PHONY: venv demo test markets benchmark clean
+.PHONY: venv demo test validate markets benchmark clean
 
 $(STAMP): pyproject.toml hatch_build.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
+# Every pack strategy in 2-month windows of the bundled data, beside buy-and-hold and SampleStrategy.
+validate: venv
+	$(OFFLINE) $(BIN)/ftpack-validate --timerange 20250501-20250901 --windows 2M --out user_data/validate
+
 # Needs network access to the exchange: re-fetch the market snapshot's pairs.
 markets: venv
 	$(BIN)/ftpack-markets refresh
@@ -30,4 +34,4 @@ benchmark: venv
 	$(OFFLINE) $(BIN)/python benchmarks/backtest_speed.py
 
 clean:
-	rm -rf user_data/backtest_results user_data/hyperopt_results user_data/demo .pytest_cache
+	rm -rf user_data/backtest_results user_data/hyperopt_results user_data/demo user_data/validate .pytest_cache

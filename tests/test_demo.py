@@ -48,7 +48,7 @@ def run_demo(userdir, *args):
 
 def test_demo_end_to_end_writes_table(tmp_path):
     userdir = make_userdir(tmp_path)
-    result = run_demo(userdir, "--strategy", "RsiMeanReversion", "--timerange", "20250301-20250501")
+    result = run_demo(userdir, "--strategy", "RsiMeanReversion", "--timerange", "20250501-20250701")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| RsiMeanReversion |" in result.stdout
     assert "| Buy & hold (equal weight) | 10 |" in result.stdout
