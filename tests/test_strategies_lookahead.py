@@ -17,6 +17,8 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "SmcStructure": ["--config", "user_data/config.15m.json"],
     # Grid ladders carry many orders per trade (slow to simulate): one month still gives 20 signals.
     "GridTrader": ["--timerange", "20250501-20250601"],
+    # The market gate keeps it out until late April 2025; this span gives its 20 signals.
+    "RsiMeanReversion": ["--timerange", "20250420-20250831"],
 }
 STRATEGIES = pack_strategy_names()
 
