@@ -163,3 +163,11 @@ def test_every_pack_strategy_uses_the_gate(name):
     assert isinstance(strategy, MarketGateMixin)
     plotted = {c for group in strategy.plot_config.get("subplots", {}).values() for c in group}
     assert "market_state" in plotted
+
+
+@pytest.mark.parametrize("name", ["AiFusion", "SmcStructure"])
+def test_mixin_stake_hook_halves_risk_small_entries(name):
+    strategy = load(name)
+    args = ("BTC/USDT", None, 100.0, 200.0, 5.0, 1000.0, 1.0)
+    assert strategy.custom_stake_amount(*args, "sig|risk_small", "long") == 100.0
+    assert strategy.custom_stake_amount(*args, "sig|risk_on", "long") == 200.0

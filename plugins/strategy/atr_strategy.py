@@ -43,9 +43,3 @@ class AtrManagedStrategy(
         """The ``atr`` column the sizing and exit hooks read (TA-Lib Wilder ATR)."""
         dataframe["atr"] = ta.ATR(dataframe, timeperiod=self.atr_period.value)
         return dataframe
-
-    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
-                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
-        stake = super().custom_stake_amount(pair, current_time, current_rate, proposed_stake, min_stake,
-                                            max_stake, leverage, entry_tag, side, **kwargs)
-        return self.gated_stake(entry_tag, stake)

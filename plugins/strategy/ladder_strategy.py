@@ -29,7 +29,7 @@ from freqtrade.exchange import timeframe_to_minutes
 from freqtrade.strategy import DecimalParameter
 
 from plugins.strategy.order_timeouts import LADDER_ORDER_TIMEOUT, order_age_minutes
-from plugins.strategy.ladder_state import LadderStore, last_closed_candle, ladder_stoploss, parse_order_tag
+from plugins.strategy.ladder_state import LadderStore, ladder_stoploss, parse_order_tag
 from plugins.strategy.strategy_params import OwnParametersMixin
 
 

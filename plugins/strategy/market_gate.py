@@ -14,8 +14,9 @@ A strategy's trading plan calls three methods:
   ``market_risk_off`` on every risk_off candle (the bear-market defence: nothing is held into a
   market-wide downtrend);
 
-and ``self.gated_stake(entry_tag, stake)`` in ``custom_stake_amount`` halves the stake of a
-risk_small entry.
+The mixin's ``custom_stake_amount`` halves the stake of a risk_small entry: it scales whatever
+the next class in the MRO sizes (the ATR risk stake, or freqtrade's proposed stake). A strategy that
+writes its own ``custom_stake_amount`` (the grid / DCA ladders) calls ``self.gated_stake`` itself.
 
 Configuration (config.json, all optional)::
 
@@ -186,6 +187,12 @@ class MarketGateMixin(OwnParametersMixin):
         if "market_state" in dataframe:
             return dataframe["market_state"].to_numpy(dtype=int)
         return np.full(len(dataframe), RISK_OFF if self.market_gate_enabled else RISK_ON)
+
+    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
+                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
+        stake = super().custom_stake_amount(pair, current_time, current_rate, proposed_stake, min_stake,
+                                            max_stake, leverage, entry_tag, side, **kwargs)
+        return self.gated_stake(entry_tag, stake)
 
     def gated_stake(self, entry_tag: str | None, stake: float) -> float:
         """``stake`` scaled by the gate state in the trade's enter tag (risk_small: half)."""

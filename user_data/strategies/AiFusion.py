@@ -208,7 +208,3 @@ class AiFusion(ConfiguredProtections, MarketGateMixin, IStrategy):
             ["exit_long", "exit_tag"],
         ] = (1, "fused_low")
         return self.gate_exits(dataframe)
-
-    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
-                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
-        return self.gated_stake(entry_tag, proposed_stake)

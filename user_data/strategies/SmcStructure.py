@@ -233,10 +233,6 @@ class SmcStructure(ConfiguredProtections, MarketGateMixin, IStrategy):
             ] = (1, "choch_1h_bearish")
         return self.gate_exits(dataframe)
 
-    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake, min_stake,
-                            max_stake, leverage, entry_tag, side, **kwargs) -> float:
-        return self.gated_stake(entry_tag, proposed_stake)
-
     # --- entry guard, stop and target ------------------------------------------------------------
 
     def _signal_row(self, pair: str, signal_date: datetime):
