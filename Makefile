@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The demo and tests run freqtrade offline, from the bundled market snapshot and candles.
 OFFLINE := FREQTRADE_PACK_OFFLINE=1
 
-.PHONY: venv demo test validate markets benchmark clean
+.PHONY: venv venv-lstm venv-ui demo test test-lstm test-ui validate markets benchmark clean
 
 $(STAMP): pyproject.toml hatch_build.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +16,27 @@ $(STAMP): pyproject.toml hatch_build.py
 
 venv: $(STAMP)
 
+# Optional extras: PyTorch for the FreqAI `lstm` member, Playwright for the browser test.
+venv-lstm: venv
+	$(BIN)/python -m pip install --quiet -e ".[test,lstm]"
+
+venv-ui: venv
+	$(BIN)/python -m pip install --quiet -e ".[test,ui]"
+
 demo: venv
 	$(OFFLINE) $(BIN)/ftpack-demo
 
 test: venv
 	$(BIN)/python -m pytest
+
+# Suites that need an optional extra live outside tests/ so `make test` never skips them.
+test-lstm: venv-lstm
+	$(OFFLINE) $(BIN)/python -m pytest tests_lstm
+
+# FreqUI 3.1.1 (../shared/frequi, or FREQUI_DIR) in Debian's chromium; installs chromium when missing (needs root).
+test-ui: venv-ui
+	scripts/ensure-chromium
+	$(OFFLINE) $(BIN)/python -m pytest tests_ui
 
 # Every pack strategy in 2-month windows of the bundled data, beside buy-and-hold and SampleStrategy.
 validate: venv
