@@ -77,16 +77,16 @@ class AiFusion(ConfiguredProtections, MarketGateMixin, IStrategy):
     exit_threshold = DecimalParameter(0.20, 0.50, default=0.31, decimals=2, space="sell")
 
     plot_config = {
-        "main_plot": {"ema20": {"color": "orange"}, "ema50": {"color": "blue"}},
+        "main_plot": {"ema20": {"color": "#ff7f0e"}, "ema50": {"color": "#1f77b4"}},
         "subplots": {
             "Scores": {
-                "tech_score": {"color": "green"},
-                "ai_score": {"color": "purple"},
-                "fused_score": {"color": "#e0e0e0"},
+                "tech_score": {"color": "#2ca02c"},
+                "ai_score": {"color": "#9467bd"},
+                "fused_score": {"color": "#1f77b4"},
             },
-            "Market gate": {"market_state": {"color": "#ffb74d"}},
-            "FreqAI": {"do_predict": {"color": "brown"}, "DI_values": {"color": "grey"}},
-            "RSI / ADX": {"rsi": {"color": "red"}, "adx": {"color": "teal"}},
+            "Market gate": {"market_state": {"color": "#e65100"}},
+            "FreqAI": {"do_predict": {"color": "#8c564b"}, "DI_values": {"color": "#7f7f7f"}},
+            "RSI / ADX": {"rsi": {"color": "#d62728"}, "adx": {"color": "#26a69a"}},
         },
     }
 
