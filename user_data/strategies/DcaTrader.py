@@ -91,13 +91,13 @@ class DcaTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, ISt
 
     plot_config = {
         "main_plot": {
-            "dca_take_profit": {"color": "green"},
-            "dca_next_trigger": {"color": "red"},
+            "dca_take_profit": {"color": "#2ca02c"},
+            "dca_next_trigger": {"color": "#d62728"},
         },
         "subplots": {
-            "RSI": {"rsi": {"color": "purple"}, "buy_rsi": {"color": "grey"}},
-            "Safety confirm": {"dca_confirm": {"color": "#81c784", "type": "bar"}},
-            "Market gate": {"market_state": {"color": "#ffb74d"}},
+            "RSI": {"rsi": {"color": "#9467bd"}, "buy_rsi": {"color": "#7f7f7f"}},
+            "Safety confirm": {"dca_confirm": {"color": "#43a047", "type": "bar"}},
+            "Market gate": {"market_state": {"color": "#e65100"}},
         },
     }
 
