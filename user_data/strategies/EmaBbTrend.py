@@ -57,16 +57,16 @@ class EmaBbTrend(AtrManagedStrategy):
 
     plot_config = {
         "main_plot": {
-            "ema_fast": {"color": "orange"},
-            "ema_slow": {"color": "blue"},
-            "bb_upper": {"color": "grey"},
-            "bb_mid": {"color": "lightgrey"},
+            "ema_fast": {"color": "#ff7f0e"},
+            "ema_slow": {"color": "#1f77b4"},
+            "bb_upper": {"color": "#7f7f7f"},
+            "bb_mid": {"color": "#9e9e9e"},
         },
         "subplots": {
-            "RSI": {"rsi": {"color": "purple"}},
-            "Trend score": {"trend_score": {"color": "blue"}, "htf_score": {"color": "red"}},
-            "ATR": {"natr": {"color": "brown"}},
-            "Market gate": {"market_state": {"color": "#ffb74d"}},
+            "RSI": {"rsi": {"color": "#9467bd"}},
+            "Trend score": {"trend_score": {"color": "#1f77b4"}, "htf_score": {"color": "#d62728"}},
+            "ATR": {"natr": {"color": "#8c564b"}},
+            "Market gate": {"market_state": {"color": "#e65100"}},
         },
     }
 
