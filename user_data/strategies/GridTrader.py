@@ -102,15 +102,15 @@ class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IS
 
     plot_config = {
         "main_plot": {
-            "grid_upper": {"color": "green"},
-            "grid_sell_line": {"color": "lightgreen"},
-            "grid_buy_line": {"color": "salmon"},
-            "grid_lower": {"color": "red"},
+            "grid_upper": {"color": "#2ca02c"},
+            "grid_sell_line": {"color": "#43a047"},
+            "grid_buy_line": {"color": "#ef5350"},
+            "grid_lower": {"color": "#d62728"},
         },
         "subplots": {
-            "Range regime": {"grid_range": {"color": "#4fc3f7", "type": "bar"}},
-            "Market gate": {"market_state": {"color": "#ffb74d"}},
-            "ATR": {"atr": {"color": "orange"}},
+            "Range regime": {"grid_range": {"color": "#00acc1", "type": "bar"}},
+            "Market gate": {"market_state": {"color": "#e65100"}},
+            "ATR": {"atr": {"color": "#ff7f0e"}},
         },
     }
 
