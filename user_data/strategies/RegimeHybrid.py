@@ -116,26 +116,26 @@ class RegimeHybrid(EmaBbTrend):
 
     plot_config = {
         "main_plot": {
-            "ema_fast": {"color": "orange"},
-            "ema_slow": {"color": "blue"},
-            "bb_upper": {"color": "grey"},
-            "grid_upper": {"color": "green"},
-            "grid_lower": {"color": "red"},
-            "dca_next_trigger": {"color": "salmon"},
-            "dca_take_profit": {"color": "lightgreen"},
+            "ema_fast": {"color": "#ff7f0e"},
+            "ema_slow": {"color": "#1f77b4"},
+            "bb_upper": {"color": "#7f7f7f"},
+            "grid_upper": {"color": "#2ca02c"},
+            "grid_lower": {"color": "#d62728"},
+            "dca_next_trigger": {"color": "#ef5350"},
+            "dca_take_profit": {"color": "#43a047"},
         },
         "subplots": {
             "Regime": {
-                "regime_code": {"color": "#4fc3f7", "type": "line"},
+                "regime_code": {"color": "#00acc1", "type": "line"},
                 "regime_label_code": {"color": "#9e9e9e", "type": "line"},
-                "market_state": {"color": "#ffb74d", "type": "line"},
+                "market_state": {"color": "#e65100", "type": "line"},
             },
-            "Regime confidence / stake multiplier": {
-                "regime_confidence": {"color": "blue"},
-                "entry_stake_mult": {"color": "green", "type": "bar"},
+            "Confidence / stake": {
+                "regime_confidence": {"color": "#1f77b4"},
+                "entry_stake_mult": {"color": "#2ca02c", "type": "bar"},
             },
-            "ADX": {"adx": {"color": "purple"}},
-            "Trend score": {"trend_score": {"color": "blue"}, "htf_score": {"color": "red"}},
+            "ADX": {"adx": {"color": "#9467bd"}},
+            "Trend score": {"trend_score": {"color": "#1f77b4"}, "htf_score": {"color": "#d62728"}},
         },
     }
 
