@@ -57,15 +57,15 @@ class RsiMeanReversion(AtrManagedStrategy):
     short_exit_rsi = IntParameter(20, 45, default=35, space="sell")
 
     plot_config = {
-        "main_plot": {"ema_opt": {"color": "orange"}},
+        "main_plot": {"ema_opt": {"color": "#ff7f0e"}},
         "subplots": {
             "RSI": {
-                "rsi": {"color": "purple"},
-                "rsi_bars_in_zone": {"color": "grey", "type": "bar"},
+                "rsi": {"color": "#9467bd"},
+                "rsi_bars_in_zone": {"color": "#7f7f7f", "type": "bar"},
             },
-            "Trend score": {"htf_score": {"color": "red"}, "trend_score": {"color": "blue"}},
-            "ATR": {"atr": {"color": "brown"}},
-            "Market gate": {"market_state": {"color": "#ffb74d"}},
+            "Trend score": {"htf_score": {"color": "#d62728"}, "trend_score": {"color": "#1f77b4"}},
+            "ATR": {"atr": {"color": "#8c564b"}},
+            "Market gate": {"market_state": {"color": "#e65100"}},
         },
     }
 
