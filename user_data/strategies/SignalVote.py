@@ -35,7 +35,7 @@ CONFIDENCE_FMT = "conf_{}"
 EXIT_TAG = "signal_exit"
 # Each member's vote is drawn on its own level (vote + 3 x rank) so nine -1/0/+1 lines stay apart.
 VOTE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-               "#7f7f7f", "#17becf")
+               "#7f7f7f", "#0097a7")
 
 
 def _member_parameters(namespace: dict) -> None:
@@ -76,12 +76,12 @@ class SignalVote(AtrManagedStrategy):
     plot_config = {
         "main_plot": {},
         "subplots": {
-            "Vote confidence": {"vote_confidence": {"color": "black"},
-                                "vote_direction": {"color": "green"}},
+            "Vote confidence": {"vote_confidence": {"color": "#1f77b4"},
+                                "vote_direction": {"color": "#2ca02c"}},
             "Member votes": {f"{DIRECTION_FMT.format(name)}_plot": {"color": color}
                              for name, color in zip(MEMBERS, VOTE_COLORS)},
-            "Trend score": {"htf_score": {"color": "red"}},
-            "Market gate": {"market_state": {"color": "#ffb74d"}},
+            "Trend score": {"htf_score": {"color": "#d62728"}},
+            "Market gate": {"market_state": {"color": "#e65100"}},
         },
     }
 
