@@ -114,24 +114,23 @@ class SmcStructure(ConfiguredProtections, MarketGateMixin, IStrategy):
     # after its pivot), which is what the strategy sees.
     plot_config = {
         "main_plot": {
-            "swing_high": {"color": "red", "plotly": {"mode": "markers", "marker": {"size": 7}}},
-            "swing_low": {"color": "green", "plotly": {"mode": "markers", "marker": {"size": 7}}},
-            "break_level": {"color": "blue", "plotly": {"mode": "markers",
-                                                        "marker": {"symbol": "x", "size": 8}}},
-            "fvg_bull_top": {"color": "rgba(0,160,0,0.6)", "fill_to": "fvg_bull_bottom",
+            "swing_high": {"color": "#d62728", "type": "scatter", "scatterSymbolSize": 7},
+            "swing_low": {"color": "#2ca02c", "type": "scatter", "scatterSymbolSize": 7},
+            "break_level": {"color": "#1f77b4", "type": "scatter", "scatterSymbolSize": 8},
+            "fvg_bull_top": {"color": "#43a047", "fill_to": "fvg_bull_bottom",
                              "fill_color": "rgba(0,160,0,0.15)"},
-            "fvg_bull_bottom": {"color": "rgba(0,160,0,0.6)"},
-            "last_swing_high_1h": {"color": "orange"},
-            "last_swing_low_1h": {"color": "purple"},
-            "sweep_low_1h": {"color": "magenta"},
-            "smc_stop": {"color": "black", "plotly": {"mode": "markers"}},
+            "fvg_bull_bottom": {"color": "#43a047"},
+            "last_swing_high_1h": {"color": "#ff7f0e"},
+            "last_swing_low_1h": {"color": "#9467bd"},
+            "sweep_low_1h": {"color": "#e377c2"},
+            "smc_stop": {"color": "#d81b60", "type": "scatter", "scatterSymbolSize": 4},
         },
         "subplots": {
-            "Bias": {"trend_1d": {"color": "#e0e0e0"}, "trend_4h": {"color": "#4fc3f7"}},
-            "Market gate": {"market_state": {"color": "#ffb74d"}},
-            "1h setup": {"range_position_1h": {"color": "orange"},
-                         "since_setup": {"color": "green"}},
-            "Volume": {"volume_ratio": {"color": "grey", "type": "bar"}},
+            "Bias": {"trend_1d": {"color": "#9467bd"}, "trend_4h": {"color": "#00acc1"}},
+            "Market gate": {"market_state": {"color": "#e65100"}},
+            "1h setup": {"range_position_1h": {"color": "#ff7f0e"},
+                         "since_setup": {"color": "#2ca02c"}},
+            "Volume": {"volume_ratio": {"color": "#7f7f7f", "type": "bar"}},
         },
     }
 
