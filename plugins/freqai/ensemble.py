@@ -11,8 +11,10 @@ How an ensemble is fitted (``WeightedEnsemble.fit``)
    are purged: a target that looks N candles ahead would otherwise let the last fit rows see
    prices of the validation period. Rows are never shuffled, so weights are never learned on
    "future" rows mixed into the past.
-2. Every member (LightGBM, ExtraTrees/RandomForest, HistGradientBoosting, a regularised linear
-   model) is fitted on the fit rows and scored on the validation slice.
+2. Every member (by default LightGBM, ExtraTrees, HistGradientBoosting and a regularised linear
+   model; also XGBoost, RandomForest and a small LSTM, see ``plugins/freqai/members.py``) is
+   fitted on the fit rows and scored on the validation slice, beside a no-skill forecast (the fit
+   rows' mean target, or their class frequencies).
 3. Member weights come from those validation predictions: ``"inverse_error"`` (weight ~
    1 / error**power) or ``"stacking"`` (non-negative least squares of the target on the members'
    predictions, normalised to sum to 1: a convex combination).
@@ -31,10 +33,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import nnls
 from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
 
+from plugins.freqai.lstm_member import DEFAULT_WINDOW
+from plugins.freqai.training_window import training_window_problem
+from plugins.freqai.members import MEMBER_KINDS, build_member  # noqa: F401 (re-exported)
 from plugins.quant.fusion import SKILL_COLUMN
 
 
@@ -42,7 +48,6 @@ logger = logging.getLogger(__name__)
 
 TASKS = ("regression", "classification")
 WEIGHTINGS = ("inverse_error", "stacking")
-MEMBER_KINDS = ("lightgbm", "extra_trees", "random_forest", "hist_gb", "linear")
 
 # Light defaults (2-core machine, ~1-2k rows per FreqAI training window). Regularised on purpose:
 # the target (a forward return) is mostly noise, so large leaves and shallow trees.
@@ -57,63 +62,7 @@ DEFAULT_MEMBERS: dict[str, dict[str, Any]] = {
 }
 
 
-# --- members -------------------------------------------------------------------------------------
-
-
-def build_member(kind: str, task: str, params: Mapping[str, Any] | None = None,
-                 n_jobs: int = 1, random_state: int = 0):
-    """A fresh, unfitted scikit-learn compatible estimator of ``kind`` for ``task``.
-
-    ``params`` are passed to the estimator (e.g. ``n_estimators``); ``n_jobs`` and
-    ``random_state`` are set where the estimator accepts them unless ``params`` sets them.
-    ``linear`` is Ridge for regression and L2 logistic regression for classification (``alpha``
-    becomes ``C = 1 / alpha``).
-    """
-    _check_task(task)
-    params = dict(params or {})
-    regression = task == "regression"
-    if kind == "lightgbm":
-        from lightgbm import LGBMClassifier, LGBMRegressor
-
-        params.setdefault("verbosity", -1)
-        params.setdefault("n_jobs", n_jobs)
-        params.setdefault("random_state", random_state)
-        return (LGBMRegressor if regression else LGBMClassifier)(**params)
-    if kind in ("extra_trees", "random_forest"):
-        from sklearn.ensemble import (
-            ExtraTreesClassifier,
-            ExtraTreesRegressor,
-            RandomForestClassifier,
-            RandomForestRegressor,
-        )
-
-        classes = {("extra_trees", True): ExtraTreesRegressor,
-                   ("extra_trees", False): ExtraTreesClassifier,
-                   ("random_forest", True): RandomForestRegressor,
-                   ("random_forest", False): RandomForestClassifier}
-        params.setdefault("n_jobs", n_jobs)
-        params.setdefault("random_state", random_state)
-        return classes[(kind, regression)](**params)
-    if kind == "hist_gb":
-        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
-        params.setdefault("random_state", random_state)
-        params.setdefault("early_stopping", False)
-        return (HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier)(
-            **params)
-    if kind == "linear":
-        from sklearn.linear_model import LogisticRegression, Ridge
-
-        if regression:
-            return Ridge(**params)
-        alpha = float(params.pop("alpha", 1.0))
-        if alpha <= 0:
-            raise ValueError(f"linear member: alpha must be > 0, got {alpha}")
-        params.setdefault("C", 1.0 / alpha)
-        params.setdefault("max_iter", 500)
-        return LogisticRegression(**params)
-    raise ValueError(f"Unknown ensemble member kind {kind!r}; use one of {', '.join(MEMBER_KINDS)} "
-                     f"(set \"kind\" in the member's parameters to use another name).")
+# --- members (builders per kind: plugins/freqai/members.py) ---------------------------------
 
 
 def build_members(task: str, members: Mapping[str, Mapping[str, Any]] | None = None,
@@ -359,6 +308,8 @@ class WeightedEnsemble:
                 for name in members
             },
             "ensemble": self._scores(y_val, ensemble_val, w_val),
+            "no_skill": self._scores(y_val, self._no_skill_output(y_fit, w_fit, len(y_val)),
+                                     w_val),
             "fit_seconds": round(self.fit_seconds_, 4),
         }
         return self
@@ -448,6 +399,13 @@ class WeightedEnsemble:
         for j, cls in enumerate(model.classes_):  # a class absent from a member's fit rows -> 0
             aligned[:, np.searchsorted(self.classes_, cls)] = proba[:, j]
         return aligned
+
+    def _no_skill_output(self, y_fit, w_fit, n_rows: int) -> np.ndarray:
+        """The forecast that knows only the fit rows' target distribution, for ``n_rows`` rows."""
+        if self.task == "regression":
+            return np.full(n_rows, np.average(y_fit, weights=w_fit))
+        onehot = (y_fit[:, None] == self.classes_[None, :]).astype(float)
+        return np.tile(np.average(onehot, axis=0, weights=w_fit), (n_rows, 1))
 
     def _scores(self, y, output, sample_weight) -> dict[str, float]:
         if self.task == "regression":
@@ -552,6 +510,8 @@ def fit_freqai_ensemble(data_dictionary: Mapping[str, Any], freqai_info: Mapping
         logger.info("%sFreqAI test-split %s: %s", prefix, metric, parts)
     skill = validation_skill(ensemble.report, task, data_dictionary["test_labels"] if mode == "test_split" else None)
     ensemble.report["skill"] = skill
+    ensemble.report["pair"] = pair
+    ensemble.report["window"] = training_window_dates(data_dictionary.get("train_dates"))
     logger.info("%sout-of-sample skill of this training window: %.4f", prefix, skill)
     if dk is not None:
         dk.data["ensemble"] = ensemble.report
@@ -560,6 +520,51 @@ def fit_freqai_ensemble(data_dictionary: Mapping[str, Any], freqai_info: Mapping
             # A new dict: FreqAI's kitchen starts from the config's own dict, which must stay intact.
             dk.data["extra_returns_per_train"] = {**extra, SKILL_COLUMN: skill}
     return ensemble
+
+
+def training_window_dates(dates) -> dict[str, str]:
+    """First and last labelled candle of a training window (FreqAI's ``train_dates``), ISO text."""
+    if dates is None or len(dates) == 0:
+        return {}
+    values = pd.to_datetime(pd.Series(np.asarray(dates).ravel()))
+    return {"first_candle": values.min().isoformat(), "last_candle": values.max().isoformat()}
+
+
+def config_problem(freqai_info: Mapping[str, Any], task: str) -> str | None:
+    """One line when the ensemble settings cannot work (bad parameter, unknown member, missing
+    PyTorch for an ``lstm`` member); None when they can. The FreqAI model classes call it at
+    start-up, so the problem stops the run once instead of failing (and being skipped) in every
+    training window.
+    """
+    try:
+        ensemble_from_freqai_config(freqai_info, task)
+    except ImportError as err:  # the install hint of an optional extra, already one line
+        return str(err)
+    except (ValueError, TypeError) as err:
+        return f"freqai.model_training_parameters: {err}"
+    return None
+
+
+def startup_problem(freqai_info: Mapping[str, Any], timeframe: str, task: str) -> str | None:
+    """The first reason the FreqAI ensemble model cannot train (one line), or None."""
+    return training_window_problem(freqai_info, timeframe) or config_problem(freqai_info, task)
+
+
+def live_window_problem(freqai_info: Mapping[str, Any]) -> str | None:
+    """A warning when live predictions would see fewer candles than an ``lstm`` member's window.
+
+    Live, FreqAI predicts on the last ``conv_width`` candles (default 1); an LSTM with a 24-row
+    window would then pad its history from the live candle alone.
+    """
+    members = (freqai_info.get("model_training_parameters") or {}).get("members") or {}
+    windows = [int((p or {}).get("window", DEFAULT_WINDOW)) for name, p in members.items()
+               if (p or {}).get("kind", name) == "lstm"]
+    conv_width = int(freqai_info.get("conv_width", 1))
+    if windows and conv_width < max(windows):
+        return (f"freqai.conv_width is {conv_width} but an lstm member reads {max(windows)} rows: "
+                f"live predictions would pad the missing history; set \"conv_width\": "
+                f"{max(windows)} in the freqai section.")
+    return None
 
 
 def validation_skill(report: Mapping[str, Any], task: str, y_val=None) -> float:
