@@ -1,21 +1,25 @@
-"""EnsembleRegressor vs freqtrade's built-in LightGBMRegressor on identical FreqAI windows.
+"""EnsembleRegressor (default members and seed 000's set) vs LightGBMRegressor on identical FreqAI windows.
 
-Both models run through FreqAI's own backtesting loop (sliding windows from
+Three models run through FreqAI's own backtesting loop (sliding windows from
 ``user_data/config.freqai.json``: same pairs, features, ``train_period_days``,
 ``backtest_period_days``, label, data pipeline, DI/SVM settings), in this process, offline, from
-scratch (each model gets its own fresh ``identifier`` folder, deleted first). LightGBMRegressor
-gets exactly the parameters of the ensemble's ``lightgbm`` member, so the comparison is
-"ensemble vs that member alone".
+scratch (each model gets its own fresh ``identifier`` folder, deleted first):
+(a) ``EnsembleRegressor`` with config.freqai.json's members (LightGBM, ExtraTrees,
+    HistGradientBoosting, linear);
+(b) ``EnsembleRegressor`` with seed 000's members from ``config.freqai.seed000.json``
+    (Random Forest, XGBoost, LSTM; needs the ``lstm`` extra), everything else as in (a);
+(c) freqtrade's ``LightGBMRegressor`` with exactly the parameters of (a)'s ``lightgbm`` member.
 
 Reported, on the same out-of-sample rows (every candle of every backtest window inside the
-timerange, all pairs pooled, rows where the realised target is known):
+timerange, the pairs pooled, rows where the realised target is known and all models predicted):
 - MAE of the prediction vs the realised target (mean forward return over label_period_candles);
 - Spearman rank correlation of predictions vs realised target (pooled, and mean per pair);
-- training time: sum of FreqAI ``train()`` calls (data pipeline + fit) and of ``fit()`` alone,
-  and the ratio ensemble / LightGBM.
+- training time per pair-window: FreqAI ``train()`` (data pipeline + fit) and ``fit()`` alone,
+  and the ratio to LightGBMRegressor's (target for (a): <= 3x).
 
     FREQTRADE_PACK_OFFLINE=1 .venv/bin/python benchmarks/ensemble_vs_lightgbm.py \
-        --timerange 20250301-20250831 [--set weighting=stacking --set refit=false]
+        --timerange 20250501-20250801 [--pairs BTC/USDT ETH/USDT] [--skip seed000] \
+        [--set weighting=stacking --set refit=false] [--out results.json]
 """
 
 import argparse
@@ -50,7 +54,14 @@ def quiet_logs() -> None:
     warnings.filterwarnings("ignore", module="lightgbm")
 
 
-def model_config(model: str, timerange: str, overrides: dict) -> dict:
+def seed000_members() -> dict:
+    """Seed 000's members (RF + XGBoost + LSTM) as the preset configures them."""
+    preset = json.loads((USER_DATA / "config.freqai.seed000.json").read_text())
+    return preset["freqai"]["model_training_parameters"]["members"]
+
+
+def model_config(variant: str, model: str, timerange: str, overrides: dict,
+                 pairs: list[str] | None) -> dict:
     from freqtrade.configuration import Configuration
     from freqtrade.enums import RunMode
 
@@ -58,6 +69,8 @@ def model_config(model: str, timerange: str, overrides: dict) -> dict:
             "freqaimodel": model, "timerange": timerange, "export": "none", "cache": "none"}
     config = Configuration(args, RunMode.BACKTEST).get_config()
     quiet_logs()
+    if pairs:
+        config["exchange"]["pair_whitelist"] = list(pairs)
     freqai = config["freqai"]
     params = freqai["model_training_parameters"]
     if model == "LightGBMRegressor":
@@ -67,19 +80,22 @@ def model_config(model: str, timerange: str, overrides: dict) -> dict:
         member.setdefault("verbosity", -1)
         freqai["model_training_parameters"] = member
     else:
+        if variant == "seed000":
+            params["members"] = seed000_members()
         params.update(overrides)
-    freqai["identifier"] = f"bench-{model}-{timerange}"
+    freqai["identifier"] = f"bench-{variant}-{timerange}"
     freqai["activate_tensorboard"] = False
     shutil.rmtree(USER_DATA / "models" / freqai["identifier"], ignore_errors=True)
     return config
 
 
-def run_model(model: str, timerange: str, overrides: dict) -> tuple[pd.DataFrame, dict]:
+def run_model(variant: str, model: str, timerange: str, overrides: dict,
+              pairs: list[str] | None) -> tuple[pd.DataFrame, dict]:
     """Predictions (pair, date, prediction, realised) and training seconds of one model."""
     from freqtrade.freqai.base_models.BaseRegressionModel import BaseRegressionModel
     from freqtrade.optimize.backtesting import Backtesting
 
-    config = model_config(model, timerange, overrides)
+    config = model_config(variant, model, timerange, overrides, pairs)
     engine = Backtesting(config)
     engine._set_strategy(engine.strategylist[0])
     quiet_logs()
@@ -146,47 +162,81 @@ def parse_overrides(items: list[str]) -> dict:
     return overrides
 
 
+VARIANTS = {  # label -> FreqAI model class
+    "default": "EnsembleRegressor",
+    "seed000": "EnsembleRegressor",
+    "lightgbm": "LightGBMRegressor",
+}
+LABELS = {"default": "(a) default ensemble", "seed000": "(b) seed-000 RF+XGB+LSTM",
+          "lightgbm": "(c) LightGBMRegressor"}
+
+
+def compare(results: dict[str, tuple[pd.DataFrame, dict]]) -> dict[str, dict]:
+    """Scores of every variant on the rows where all of them predicted, and training seconds."""
+    merged = None
+    for variant, (frame, _) in results.items():
+        part = frame.rename(columns={"prediction": f"prediction_{variant}",
+                                     "do_predict": f"do_predict_{variant}"})
+        merged = part if merged is None else merged.merge(
+            part.drop(columns="realised"), on=["pair", "date"])
+    merged = merged.dropna(subset=["realised", *(f"prediction_{v}" for v in results)])
+    trusted = np.logical_and.reduce([merged[f"do_predict_{v}"] == 1 for v in results])
+    table = {}
+    for variant, (_, timing) in results.items():
+        frame = merged.rename(columns={f"prediction_{variant}": "prediction"})
+        windows = max(timing["trainings"], 1)
+        table[variant] = {"all rows": scores(frame), "do_predict==1 (all)": scores(frame[trusted]),
+                          "trainings": timing["trainings"],
+                          "train_s_per_window": timing["train"] / windows,
+                          "fit_s_per_window": timing["fit"] / windows}
+    return table
+
+
+def print_table(table: dict[str, dict], timerange: str, pairs, overrides: dict) -> None:
+    base = table["lightgbm"]
+    print(f"\nTimerange {timerange}, pairs {pairs}, "
+          f"{base['trainings']} pair-windows per model, overrides {overrides or 'none'}")
+    print(f"{'model':<27}{'subset':<21}{'MAE':>9}{'MAE/LGB':>8}{'Spearman':>9}{'Sp/pair':>8}"
+          f"{'rows':>6}{'train s/win':>12}{'x LGB':>7}{'fit s/win':>10}")
+    for variant, row in table.items():
+        for subset in ("all rows", "do_predict==1 (all)"):
+            s = row[subset]
+            ratio = s["mae"] / base[subset]["mae"]
+            timing = (f"{row['train_s_per_window']:>12.2f}"
+                      f"{row['train_s_per_window'] / base['train_s_per_window']:>7.2f}"
+                      f"{row['fit_s_per_window']:>10.2f}" if subset == "all rows" else "")
+            print(f"{LABELS[variant]:<27}{subset:<21}{s['mae']:>9.5f}{ratio:>8.3f}"
+                  f"{s['spearman']:>9.4f}{s['spearman_mean_per_pair']:>8.4f}{s['rows']:>6}"
+                  + timing)
+    if "default" in table:
+        fast = table["default"]["train_s_per_window"] <= 3 * base["train_s_per_window"]
+        print(f"\ndefault ensemble train time per pair-window within 3x LightGBM: {fast}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--timerange", default="20250301-20250831")
+    parser.add_argument("--pairs", nargs="+", help="subset of config.freqai.json's pairs")
+    parser.add_argument("--skip", nargs="+", choices=["default", "seed000"], default=[],
+                        help="leave out a variant (LightGBMRegressor always runs: the baseline)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override an ensemble setting in model_training_parameters")
+    parser.add_argument("--out", type=Path, help="also write the table as JSON")
     args = parser.parse_args()
     overrides = parse_overrides(args.set)
 
     results = {}
-    for model in ("EnsembleRegressor", "LightGBMRegressor"):
-        print(f"running {model} ...", flush=True)
-        results[model] = run_model(model, args.timerange, overrides)
-    (ens, ens_t), (lgb, lgb_t) = results["EnsembleRegressor"], results["LightGBMRegressor"]
-    both = ens.merge(lgb, on=["pair", "date"], suffixes=("_ens", "_lgb"))
-    both = both.dropna(subset=["realised_ens", "prediction_ens", "prediction_lgb"])
-    rows = {}
-    for label, suffix in (("EnsembleRegressor", "_ens"), ("LightGBMRegressor", "_lgb")):
-        frame = both.rename(columns={f"prediction{suffix}": "prediction",
-                                     f"realised{suffix}": "realised"})
-        rows[label] = {"all rows": scores(frame),
-                       "do_predict==1 (both)": scores(frame[(both["do_predict_ens"] == 1)
-                                                            & (both["do_predict_lgb"] == 1)])}
-
-    print(f"\nTimerange {args.timerange}, pairs {sorted(both['pair'].unique())}, "
-          f"{ens_t['trainings']} trainings per model, overrides {overrides or 'none'}")
-    print(f"{'model':<20}{'subset':<22}{'MAE':>10}{'Spearman':>10}{'Sp/pair':>9}{'rows':>7}")
-    for model, subsets in rows.items():
-        for subset, s in subsets.items():
-            print(f"{model:<20}{subset:<22}{s['mae']:>10.5f}{s['spearman']:>10.4f}"
-                  f"{s['spearman_mean_per_pair']:>9.4f}{s['rows']:>7}")
-    e, b = rows["EnsembleRegressor"]["all rows"], rows["LightGBMRegressor"]["all rows"]
-    print(f"\nMAE ratio ensemble/LightGBM: {e['mae'] / b['mae']:.3f} (< 1 is better)")
-    print(f"Spearman ensemble - LightGBM: {e['spearman'] - b['spearman']:+.4f} (> 0 is better)")
-    print(f"train() seconds: ensemble {ens_t['train']:.1f}, LightGBM {lgb_t['train']:.1f}, "
-          f"ratio {ens_t['train'] / lgb_t['train']:.2f}")
-    print(f"fit() seconds:   ensemble {ens_t['fit']:.1f}, LightGBM {lgb_t['fit']:.1f}, "
-          f"ratio {ens_t['fit'] / lgb_t['fit']:.2f}")
-    better = e["mae"] < b["mae"] and e["spearman"] > b["spearman"]
-    fast = ens_t["train"] <= 3 * lgb_t["train"]
-    print(f"\nensemble better on MAE and rank correlation: {better}; "
-          f"train time within 3x LightGBM: {fast}")
+    for variant, model in VARIANTS.items():
+        if variant in args.skip:
+            continue
+        print(f"running {LABELS[variant]} ...", flush=True)
+        results[variant] = run_model(variant, model, args.timerange, overrides, args.pairs)
+    table = compare(results)
+    pairs = sorted(results["lightgbm"][0]["pair"].unique())
+    print_table(table, args.timerange, pairs, overrides)
+    if args.out:
+        args.out.write_text(json.dumps({"timerange": args.timerange, "pairs": pairs,
+                                        "overrides": overrides, "results": table}, indent=2))
     return 0
 
 
