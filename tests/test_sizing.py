@@ -2,11 +2,18 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import talib
 
-from plugins.quant.sizing import atr_risk_stake, atr_stop_distance, risk_stake
+from plugins.quant.sizing import (
+    atr_risk_stake,
+    atr_stop_distance,
+    realised_daily_volatility,
+    risk_stake,
+    volatility_target_share,
+)
 
 
 # True ranges (prev close in brackets): 2 [100], 4 [101], 3 [103], 5 [102].
@@ -84,3 +91,43 @@ def test_custom_stake_amount_hook_uses_last_candle_atr_and_equity():
     assert sizer.custom_stake_amount(min_stake=5.0, max_stake=100.0, **call) == pytest.approx(100.0)
     sizer.dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (pd.DataFrame(), None))
     assert sizer.custom_stake_amount(min_stake=5.0, max_stake=900.0, **call) == 0.0
+
+
+# --- volatility-targeted share (TrendRider) --------------------------------------------------------
+
+def test_volatility_target_share_scales_down_volatile_pairs():
+    # 4 % daily volatility against a 2 % target: half of the 20 % cap.
+    assert volatility_target_share(0.04, 0.02, 0.2) == pytest.approx(0.1)
+    # Calmer than the target: the full cap, never more.
+    assert volatility_target_share(0.01, 0.02, 0.2) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("volatility", [float("nan"), 0.0, -0.01, None])
+def test_volatility_target_share_refuses_unusable_volatility(volatility):
+    assert volatility_target_share(volatility, 0.02, 0.2) == 0.0
+
+
+def test_volatility_target_share_validates_settings():
+    with pytest.raises(ValueError):
+        volatility_target_share(0.03, 0.0, 0.2)
+    with pytest.raises(ValueError):
+        volatility_target_share(0.03, 0.02, 1.5)
+
+
+def test_realised_daily_volatility_hand_computed():
+    # Log returns alternate +1 % / -1 %: the sample deviation over 12 returns is
+    # 0.01 x sqrt(12 / 11); 6 candles a day scale it by sqrt(6).
+    close = pd.Series(np.exp(np.cumsum(np.tile([0.01, -0.01], 20))))
+    vol = realised_daily_volatility(close, candles_per_day=6, window_days=2)
+    assert vol.iloc[:12].isna().all()  # 12 returns need 13 closes
+    assert vol.iloc[12] == pytest.approx(0.01 * np.sqrt(12 / 11) * np.sqrt(6))
+
+
+def test_realised_daily_volatility_is_causal_and_nan_on_bad_prices():
+    close = pd.Series(np.exp(np.linspace(0, 1, 60)) * (1 + 0.01 * np.sin(np.arange(60))))
+    full = realised_daily_volatility(close, 6, 2)
+    cut = realised_daily_volatility(close.iloc[:40], 6, 2)
+    pd.testing.assert_series_equal(full.iloc[:40], cut)
+    flat_zero = close.copy()
+    flat_zero.iloc[30] = 0.0
+    assert realised_daily_volatility(flat_zero, 6, 2).iloc[30:43].isna().all()

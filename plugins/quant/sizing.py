@@ -1,4 +1,5 @@
-"""Position sizing: risk a fixed share of equity between entry and an ATR stop (seed 004).
+"""Position sizing: risk a fixed share of equity between entry and an ATR stop (seed 004), or
+size a position on the pair's realised volatility (``volatility_target_share``, TrendRider).
 
     units = equity x risk_fraction / stop_distance        (stop_distance = atr_multiple x ATR)
     stake = units x entry_price, capped at max_share x equity and at the exchange/wallet maximum
@@ -10,6 +11,9 @@ importable by any strategy that sizes on a stop distance.
 """
 
 import math
+
+import numpy as np
+import pandas as pd
 
 
 def _check_fraction(name: str, value: float, upper: float = 1.0) -> None:
@@ -72,3 +76,37 @@ def atr_risk_stake(
     """``risk_stake`` with the stop ``atr_multiple x atr`` from ``entry_price`` (seed: 2 x ATR)."""
     distance = atr_stop_distance(atr, atr_multiple)
     return risk_stake(equity, risk_fraction, entry_price, distance, max_share, min_stake, max_stake)
+
+
+def volatility_target_share(volatility: float, target: float, max_share: float) -> float:
+    """Share of equity for one position so its daily volatility is about ``target`` of equity.
+
+        share = max_share x min(1, target / volatility)
+
+    ``volatility`` is the pair's daily return standard deviation (0.04 = 4 % a day). A pair calmer
+    than the target gets the full ``max_share``; a pair twice as volatile gets half. Returns 0.0
+    ("do not trade") when the volatility is unusable (NaN, zero, negative): a flat or missing price
+    history says nothing about risk.
+    """
+    _check_fraction("target", target)
+    _check_fraction("max_share", max_share)
+    if volatility is None or not math.isfinite(volatility) or volatility <= 0:
+        return 0.0
+    return max_share * min(1.0, target / volatility)
+
+
+def realised_daily_volatility(close: pd.Series, candles_per_day: int, window_days: int) -> pd.Series:
+    """Standard deviation of log returns over the last ``window_days`` days, scaled to one day.
+
+    ``candles_per_day`` converts the candle timeframe (6 for 4h, 24 for 1h): the per-candle
+    deviation times sqrt(candles_per_day). Causal (each value uses closes up to its own candle);
+    NaN while the window fills, and where a price is missing or not positive.
+    """
+    if candles_per_day < 1 or window_days < 1:
+        raise ValueError(f"candles_per_day and window_days must be >= 1, got {candles_per_day}, {window_days}")
+    values = close.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_close = np.where(values > 0, np.log(values), np.nan)
+    returns = pd.Series(log_close, index=close.index).diff()
+    window = candles_per_day * window_days
+    return returns.rolling(window, min_periods=window).std() * math.sqrt(candles_per_day)
