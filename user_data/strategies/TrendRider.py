@@ -71,12 +71,13 @@ class TrendRider(MarketGateMixin, IStrategy):
     plot_config = {
         "main_plot": {},
         "subplots": {
-            "Market gate (3 on, 2 small, 1 neutral, 0 off)": {
-                "market_state": {"color": "#ffb74d"},
-                "leader_state": {"color": "#4fc3f7"},
-                "pair_state": {"color": "#81c784"},
+            # Gate codes: 3 risk_on, 2 risk_small, 1 neutral, 0 risk_off.
+            "Market gate": {
+                "market_state": {"color": "#ef6c00"},
+                "leader_state": {"color": "#0288d1"},
+                "pair_state": {"color": "#43a047"},
             },
-            "Daily volatility": {"daily_volatility": {"color": "#ba68c8"}},
+            "Daily volatility": {"daily_volatility": {"color": "#8e24aa"}},
         },
     }
 
