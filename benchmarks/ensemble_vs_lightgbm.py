@@ -189,6 +189,10 @@ def compare(results: dict[str, tuple[pd.DataFrame, dict]]) -> dict[str, dict]:
                           "trainings": timing["trainings"],
                           "train_s_per_window": timing["train"] / windows,
                           "fit_s_per_window": timing["fit"] / windows}
+    # No-skill reference on the same rows: a forecast of zero forward return (MAE only).
+    table["zero_forecast_mae"] = {"all rows": float(merged["realised"].abs().mean()),
+                                  "do_predict==1 (all)": float(merged.loc[trusted, "realised"]
+                                                               .abs().mean())}
     return table
 
 
@@ -199,6 +203,8 @@ def print_table(table: dict[str, dict], timerange: str, pairs, overrides: dict) 
     print(f"{'model':<27}{'subset':<21}{'MAE':>9}{'MAE/LGB':>8}{'Spearman':>9}{'Sp/pair':>8}"
           f"{'rows':>6}{'train s/win':>12}{'x LGB':>7}{'fit s/win':>10}")
     for variant, row in table.items():
+        if variant not in LABELS:
+            continue
         for subset in ("all rows", "do_predict==1 (all)"):
             s = row[subset]
             ratio = s["mae"] / base[subset]["mae"]
@@ -208,6 +214,12 @@ def print_table(table: dict[str, dict], timerange: str, pairs, overrides: dict) 
             print(f"{LABELS[variant]:<27}{subset:<21}{s['mae']:>9.5f}{ratio:>8.3f}"
                   f"{s['spearman']:>9.4f}{s['spearman_mean_per_pair']:>8.4f}{s['rows']:>6}"
                   + timing)
+    zero = table["zero_forecast_mae"]
+    print(f"{'zero forecast (no skill)':<27}{'all rows':<21}{zero['all rows']:>9.5f}"
+          f"{zero['all rows'] / base['all rows']['mae']:>8.3f}")
+    print(f"{'zero forecast (no skill)':<27}{'do_predict==1 (all)':<21}"
+          f"{zero['do_predict==1 (all)']:>9.5f}"
+          f"{zero['do_predict==1 (all)'] / base['do_predict==1 (all)']['mae']:>8.3f}")
     if "default" in table:
         fast = table["default"]["train_s_per_window"] <= 3 * base["train_s_per_window"]
         print(f"\ndefault ensemble train time per pair-window within 3x LightGBM: {fast}")
