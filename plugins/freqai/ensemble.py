@@ -39,8 +39,8 @@ from scipy.stats import spearmanr
 from threadpoolctl import threadpool_limits
 
 from plugins.freqai.lstm_member import DEFAULT_WINDOW
-from plugins.freqai.training_window import training_window_problem
 from plugins.freqai.members import MEMBER_KINDS, build_member  # noqa: F401 (re-exported)
+from plugins.freqai.training_window import training_window_problem
 from plugins.quant.fusion import SKILL_COLUMN
 
 

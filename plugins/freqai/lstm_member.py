@@ -149,7 +149,7 @@ class LstmRegressor:
         return self
 
     def _split(self, n_rows: int) -> tuple[int, int]:
-        n_val = max(1, int(round(n_rows * self.validation_fraction)))
+        n_val = max(1, round(n_rows * self.validation_fraction))
         val_start = n_rows - n_val
         fit_end = val_start - self.validation_gap
         if fit_end < 2:
