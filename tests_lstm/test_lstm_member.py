@@ -99,3 +99,19 @@ def test_lstm_member_in_the_ensemble():
     assert model.weights_["lstm"] > model.weights_["linear"]
     assert model.report["members"]["lstm"]["mae"] < 0.5 * model.report["no_skill"]["mae"]
     assert isinstance(build_member("lstm", "regression"), LstmRegressor)
+
+
+def test_ensemble_validation_gives_the_lstm_the_rows_before_the_validation_slice():
+    """The validation rows' windows reach back into the training rows (which come first in
+    time) instead of padding: same as predicting on the whole series and keeping the tail."""
+    X = features(500)
+    y = np.r_[0.0, X[:-1, 0]]
+    gap = 3
+    model = WeightedEnsemble(members={"lstm": {"window": 8, "max_epochs": 5}}, gap=gap).fit(
+        X[:400], y[:400], validation=(X[400:], y[400:]))
+    member = model.members_["lstm"]
+    expected = member.predict(X)[400 + gap:]
+    padded = member.predict(X[400 + gap:])
+    assert model.report["members"]["lstm"]["mae"] == pytest.approx(
+        np.abs(expected - y[400 + gap:]).mean())
+    assert not np.allclose(expected[:7], padded[:7])  # the first windows do differ

@@ -258,6 +258,7 @@ class WeightedEnsemble:
         if validation is None:
             fit_end, val_start = time_ordered_split(len(y), self.validation_fraction, self.gap)
             X_fit, y_fit, w_fit = X[:fit_end], y[:fit_end], None if w is None else w[:fit_end]
+            history = X[:val_start]  # feature rows before the validation rows (sequence members)
             X_val, y_val, w_val = X[val_start:], y[val_start:], None if w is None else w[val_start:]
             rows = {"source": "train_tail", "fit": fit_end, "gap": val_start - fit_end,
                     "validation": len(y) - val_start}
@@ -269,6 +270,7 @@ class WeightedEnsemble:
             if len(y_val) - self.gap < 10:
                 raise ValueError(f"validation has {len(y_val)} rows; need >= 10 after purging "
                                  f"gap={self.gap} rows")
+            history = np.vstack([X, X_val[:self.gap]])
             X_val, y_val = X_val[self.gap:], y_val[self.gap:]
             w_val = None if w_val is None else w_val[self.gap:]
             X_fit, y_fit, w_fit = X, y, w
@@ -282,7 +284,7 @@ class WeightedEnsemble:
                 t0 = time.perf_counter()
                 _fit(model, X_fit, y_fit, w_fit)
                 seconds[name] = time.perf_counter() - t0
-                val_preds[name] = self._member_output(model, X_val)
+                val_preds[name] = self._member_output(model, X_val, history)
                 scores[name] = self._scores(y_val, val_preds[name], w_val)
             weights = self._learn_weights(val_preds, scores, y_val, w_val)
             self.weights_ = dict(zip(members, (float(v) for v in weights), strict=True))
@@ -391,7 +393,18 @@ class WeightedEnsemble:
             raise ValueError("WeightedEnsemble is not fitted yet; call fit() first")
         return self.members_
 
-    def _member_output(self, model, X: np.ndarray) -> np.ndarray:
+    def _member_output(self, model, X: np.ndarray, history: np.ndarray | None = None
+                       ) -> np.ndarray:
+        """The member's output on ``X``. A sequence member (``window`` > 1, the LSTM) also reads
+        the ``window - 1`` rows of ``history`` (rows right before ``X`` in time) instead of
+        padding its first windows; row-wise members ignore it."""
+        context = max(int(getattr(model, "window", 1)) - 1, 0)
+        if history is not None and context and len(history):
+            lead = history[-context:]
+            return self._row_output(model, np.vstack([lead, X]))[len(lead):]
+        return self._row_output(model, X)
+
+    def _row_output(self, model, X: np.ndarray) -> np.ndarray:
         if self.task == "regression":
             return np.asarray(model.predict(X), dtype=float).ravel()
         proba = np.asarray(model.predict_proba(X), dtype=float)
