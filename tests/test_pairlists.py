@@ -1,5 +1,6 @@
 """The pack's pairlists built by freqtrade's PairListManager on a mocked exchange, and offline."""
 
+import json
 import logging
 import time
 from unittest.mock import MagicMock
@@ -131,6 +132,39 @@ def test_scanner_needs_tickers_only_as_live_generator():
     manager, exchange = run_chain([STATIC, scanner()])
     assert not manager._pairlist_handlers[1].needstickers
     exchange.get_tickers.assert_not_called()
+
+
+def test_scanner_empty_list_names_the_filters_that_removed_the_pairs(caplog):
+    frames = {p: f for p, f in FRAMES.items() if p != "STEADY/USDT"}
+    manager, _ = run_chain([STATIC, scanner(min_score=0.99)], frames=frames)
+    assert manager.whitelist == []
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and r.name == "RegimeScanner"]
+    assert len(warnings) == 1
+    line = warnings[0]
+    assert line.startswith("RegimeScanner kept none of 4 pairs: ")
+    assert "2 by min_score" in line  # NOISY (zigzag) and DOWN (confidence 0)
+    assert "1 by min_volume_usdt" in line and "1 by history (lookback_period)" in line
+    assert "best trend confidence" in line and "(NOISY/USDT)" in line
+    assert "Lower min_score (0.99)" in line
+
+
+def test_scanner_does_not_warn_when_pairs_are_kept(caplog):
+    manager, _ = run_chain([STATIC, scanner(min_score=0.65)])
+    assert manager.whitelist
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "RegimeScanner"]
+
+
+def test_scanner_defaults_keep_pairs_on_the_bundled_data(tmp_path):
+    # Every parameter at its default: the list at the bundled data's end is not empty.
+    defaults_only = tmp_path / "scanner-defaults.json"
+    defaults_only.write_text('{"pairlists": [{"method": "RegimeScanner"}]}')
+    result = run_freqtrade("test-pairlist", "--config", "user_data/config.json",
+                           "--config", str(defaults_only), "--print-json")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    pairs = json.loads(result.stdout.strip().splitlines()[-1])
+    assert 1 <= len(pairs) <= 10
+    assert "kept none" not in result.stdout + result.stderr
 
 
 # --------------------------------------------------------------------------- backtesting

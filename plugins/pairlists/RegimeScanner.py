@@ -28,6 +28,19 @@ from plugins.quant.scanner import DIRECTIONS, METHODS, scan
 
 logger = logging.getLogger(__name__)
 
+# Defaults that keep a list on the bundled data (2024-09..2025-08): 168 candles with min_score 0.65
+# kept 0 of 10 pairs at the data's end (falling market, long-only "up" direction). Measured in
+# docs/frequi.md.
+DEFAULT_MIN_SCORE = 0.3
+DEFAULT_LOOKBACK_PERIOD = 48
+# The start of each drop reason written by plugins.quant.scanner.rank_pairs -> the setting behind it.
+REASON_SETTINGS = (
+    ("not enough valid history", "history (lookback_period)"),
+    ("24h volume", "min_volume_usdt"),
+    ("confidence", "min_score"),
+    ("rank", "number_assets"),
+)
+
 
 class RegimeScanner(IPairList):
     """
@@ -70,7 +83,7 @@ class RegimeScanner(IPairList):
             name, self._pairlistconfig, self.available_parameters(), self.REFINE
         )
         self._pairlistconfig.setdefault("lookback_timeframe", "1h")
-        self._pairlistconfig.setdefault("lookback_period", 168)
+        self._pairlistconfig.setdefault("lookback_period", DEFAULT_LOOKBACK_PERIOD)
         self._init_lookback_config(required=True)
         self._number_assets = settings["number_assets"]
         self._min_score = settings["min_score"]
@@ -130,7 +143,7 @@ class RegimeScanner(IPairList):
             },
             "min_score": {
                 "type": "number",
-                "default": 0.65,
+                "default": DEFAULT_MIN_SCORE,
                 "description": "Minimum confidence",
                 "help": "Drop pairs whose trend/regime confidence (0..1) is below this.",
             },
@@ -167,7 +180,7 @@ class RegimeScanner(IPairList):
                 "description": "Volume weight",
                 "help": "Ranking score = (1-w) x confidence + w x volume percentile (0..1).",
             },
-            **lookback_parameters(168, "that are scored (must cover 24 hours)"),
+            **lookback_parameters(DEFAULT_LOOKBACK_PERIOD, "that are scored (must cover 24 hours)"),
             **IPairList.refresh_period_parameter(),
         }
 
@@ -206,8 +219,26 @@ class RegimeScanner(IPairList):
             logger.info,
             force,
         )
+        if pairlist and not kept:
+            logger.warning(self.empty_list_reason(ranking))
         self._pair_cache[key] = kept.copy()
         return kept
+
+    def empty_list_reason(self, ranking: pd.DataFrame) -> str:
+        """One line saying which filter removed how many pairs, and what to change."""
+        settings = ranking["reason"].map(
+            lambda reason: next(s for prefix, s in REASON_SETTINGS if reason.startswith(prefix))
+        )
+        counts = ", ".join(f"{n} by {setting}" for setting, n in settings.value_counts().items())
+        # The pair that a lower min_score would let through first.
+        weak = ranking.loc[settings == "min_score", "confidence"]
+        best_text = (f"; best {self._method} confidence {weak.max():.2f} ({weak.idxmax()})"
+                     if len(weak) else "")
+        return (
+            f"{self.name} kept none of {len(ranking)} pairs: {counts}{best_text}. Lower "
+            f"min_score ({self._min_score}) or min_volume_usdt, or change lookback_period "
+            f"({self._lookback_period}) / direction ({self._direction})."
+        )
 
     def rank(self, pairlist: list[str]) -> pd.DataFrame:
         """The scanner's table for ``pairlist`` (see ``plugins.quant.scanner.rank_pairs``)."""
