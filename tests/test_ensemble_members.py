@@ -66,6 +66,7 @@ def test_seed000_tree_members_in_an_ensemble_report_no_skill_scores():
     expected = np.abs(y[602:] - y[:600].mean()).mean()
     assert report["no_skill"]["mae"] == pytest.approx(expected)
     assert report["ensemble"]["mae"] < 0.3 * report["no_skill"]["mae"]
+    assert "no_skill" in model.summary().splitlines()[-1]
 
 
 def test_classification_no_skill_is_the_fit_rows_class_frequencies():

@@ -378,8 +378,9 @@ class WeightedEnsemble:
         for name, info in self.report["members"].items():
             lines.append(f"  {name:<16}{info['weight']:>8.3f}"
                          + "".join(f"{info[m]:>10.5f}" for m in metric_names))
-        lines.append(f"  {'ensemble':<16}{'':>8}"
-                     + "".join(f"{self.report['ensemble'][m]:>10.5f}" for m in metric_names))
+        for label in ("ensemble", "no_skill"):  # no_skill: the fit rows' mean / class shares
+            lines.append(f"  {label:<16}{'':>8}"
+                         + "".join(f"{self.report[label][m]:>10.5f}" for m in metric_names))
         return "\n".join(lines)
 
     # -- internals --
