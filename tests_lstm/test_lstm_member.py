@@ -115,3 +115,14 @@ def test_ensemble_validation_gives_the_lstm_the_rows_before_the_validation_slice
     assert model.report["members"]["lstm"]["mae"] == pytest.approx(
         np.abs(expected - y[400 + gap:]).mean())
     assert not np.allclose(expected[:7], padded[:7])  # the first windows do differ
+
+
+def test_evaluate_reads_the_history_before_the_held_out_rows():
+    X = features(500)
+    y = np.r_[0.0, X[:-1, 0]]
+    model = WeightedEnsemble(members={"lstm": {"window": 8, "max_epochs": 5}}).fit(X[:400],
+                                                                                 y[:400])
+    with_history = model.evaluate(X[400:], y[400:], history=X[:400])["lstm"]["mae"]
+    expected = np.abs(model.members_["lstm"].predict(X)[400:] - y[400:]).mean()
+    assert with_history == pytest.approx(expected)
+    assert model.evaluate(X[400:], y[400:])["lstm"]["mae"] != pytest.approx(expected)

@@ -329,11 +329,17 @@ class WeightedEnsemble:
             w = None
         return X, y, w
 
-    def evaluate(self, X, y, sample_weight=None) -> dict[str, Any]:
-        """Scores of every member and of the ensemble on held-out rows (e.g. FreqAI's test set)."""
+    def evaluate(self, X, y, sample_weight=None, history=None) -> dict[str, Any]:
+        """Scores of every member and of the ensemble on held-out rows (e.g. FreqAI's test set).
+
+        ``history``: feature rows right before ``X`` in time (e.g. the training rows), read by
+        sequence members (the LSTM) for the first rows' windows.
+        """
         X, y = _as_2d_float(X), _as_1d(y, self.task)
+        history = None if history is None else _as_2d_float(history)
         with threadpool_limits(limits=self.n_jobs):
-            outputs = {name: self._member_output(m, X) for name, m in self._fitted().items()}
+            outputs = {name: self._member_output(m, X, history)
+                       for name, m in self._fitted().items()}
         result = {name: self._scores(y, out, sample_weight) for name, out in outputs.items()}
         result["ensemble"] = self._scores(y, self._combine(outputs), sample_weight)
         return result
@@ -518,7 +524,8 @@ def fit_freqai_ensemble(data_dictionary: Mapping[str, Any], freqai_info: Mapping
     prefix = f"{pair}: " if pair else ""
     logger.info("%s%s", prefix, ensemble.summary())
     if mode == "train_tail" and has_test:
-        ensemble.report["test"] = ensemble.evaluate(*test)
+        ensemble.report["test"] = ensemble.evaluate(
+            *test, history=data_dictionary["train_features"])
         metric = ensemble._error_metric
         parts = ", ".join(f"{k} {v[metric]:.5f}" for k, v in ensemble.report["test"].items())
         logger.info("%sFreqAI test-split %s: %s", prefix, metric, parts)
