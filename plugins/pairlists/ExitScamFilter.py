@@ -73,6 +73,12 @@ class ExitScamFilter(IPairList):
             )
         self._refresh_period = settings["refresh_period"]
         self._pair_cache: FtTTLCache = FtTTLCache(maxsize=1000, ttl=self._refresh_period)
+        if is_historical(self._config):
+            # Freqtrade's generic "do not generate any changes" warning does not say why.
+            logger.info(
+                f"{self.name}: keeps every pair in backtests (it judges the candles before now, "
+                "which a backtest replaying the past does not have); it filters in dry-run/live."
+            )
 
     def short_desc(self) -> str:
         shape = (
