@@ -53,6 +53,7 @@ from plugins.quant.market_gate import (
     tag_stake_multiplier,
 )
 from plugins.strategy.strategy_params import OwnParametersMixin
+from plugins.strategy.run_warnings import log_run_warnings
 
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,10 @@ class MarketGateMixin(OwnParametersMixin):
                 (dataclasses.replace(inf, asset=self.market_leader) if inf.fmt == LEADER_FMT else inf, fn)
                 for inf, fn in self._ft_informative
             ]
+
+    def bot_start(self, **kwargs) -> None:
+        super().bot_start(**kwargs)
+        log_run_warnings(self)  # timeframe override, whitelist pairs without base-timeframe data
 
     # --- informative columns (freqtrade merges them once each candle closed) ----------------------
 
