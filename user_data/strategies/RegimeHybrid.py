@@ -257,6 +257,7 @@ class RegimeHybrid(EmaBbTrend):
     # --- freqtrade hooks -----------------------------------------------------------------------
 
     def bot_start(self, **kwargs) -> None:
+        super().bot_start(**kwargs)  # the pack's start-up warnings (MarketGateMixin)
         self._bind_delegates()
 
     def bot_loop_start(self, current_time, **kwargs) -> None:
