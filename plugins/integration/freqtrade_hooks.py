@@ -33,6 +33,8 @@ environment where the pack is installed. It does nothing until freqtrade itself 
 5. **Offline markets (opt-in).** With ``FREQTRADE_PACK_OFFLINE=1`` in the environment, the
    exchange reads markets from the bundled snapshot and candles/tickers from the bundled data
    (see ``plugins/integration/offline.py``) instead of calling the exchange API. Without it, all is stock.
+   ``FREQTRADE_PACK_REPLAY=1`` (set by ``ftpack-replay``) serves them cut at the simulated clock
+   instead (``plugins/integration/replay_exchange.py``).
 
 Post-import patching (rather than subclassing) is used because freqtrade instantiates these classes
 itself; a meta-path finder is the standard-library way to run code right after a module loads.
@@ -51,6 +53,7 @@ from types import ModuleType
 logger = logging.getLogger(__name__)
 
 OFFLINE_ENV = "FREQTRADE_PACK_OFFLINE"
+REPLAY_ENV = "FREQTRADE_PACK_REPLAY"  # set by ftpack-replay (docs/replay.md); implies offline
 
 
 def offline_enabled() -> bool:
@@ -100,6 +103,11 @@ def _patch_protection_resolver(module: ModuleType) -> None:
 
 
 def _patch_exchange(module: ModuleType) -> None:
+    if os.environ.get(REPLAY_ENV, "").strip() == "1":
+        from plugins.integration.replay_exchange import install_replay_exchange
+
+        install_replay_exchange(module.Exchange)
+        return
     if not offline_enabled():
         return
     from plugins.integration.offline import install_offline_exchange

@@ -131,8 +131,11 @@ INSTANCE_METHODS = {
 }
 
 
-def install_offline_exchange(exchange_cls) -> None:
+def install_offline_exchange(exchange_cls, instance_methods=None) -> None:
     """Make every ``exchange_cls`` instance use the snapshot, bundled candles and tickers.
+
+    ``instance_methods`` replaces ``INSTANCE_METHODS`` (replay mode binds its own, cut at the
+    simulated now: ``plugins/integration/replay_exchange.py``).
 
     Market loading is replaced on the class (no exchange subclass overrides it). Candles and tickers
     are bound on each instance right after construction, because subclasses override some of them
@@ -140,11 +143,12 @@ def install_offline_exchange(exchange_cls) -> None:
     without loading markets first.
     """
     exchange_cls._load_async_markets = _offline_load_async_markets
+    methods = INSTANCE_METHODS if instance_methods is None else instance_methods
     original_init = exchange_cls.__init__
 
     def __init__(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
-        for name, method in INSTANCE_METHODS.items():
+        for name, method in methods.items():
             setattr(self, name, MethodType(method, self))
 
     exchange_cls.__init__ = __init__
