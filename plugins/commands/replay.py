@@ -56,6 +56,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              f"(default {DEFAULT_STEP}, at most the strategy timeframe)")
     parser.add_argument("--db-url", help="trade database (default sqlite:///user_data/replay/<strategy>.sqlite)")
     parser.add_argument("--userdir", type=Path, default=REPO / "user_data")
+    parser.add_argument("--strategy-path", type=Path, help="extra strategy folder (freqtrade's option)")
     parser.add_argument("--datadir", type=Path, help="candle folder (default: the config's)")
     parser.add_argument("--api-port", type=int, default=0,
                         help="API server port when the config enables it (default: a free port)")
@@ -95,6 +96,8 @@ def freqtrade_args(args: argparse.Namespace, db_url: str) -> dict:
         argv += ["--config", str(config)]
     if args.datadir:
         argv += ["--datadir", str(args.datadir)]
+    if args.strategy_path:
+        argv += ["--strategy-path", str(args.strategy_path)]
     return Arguments(argv).get_parsed_arg()
 
 
@@ -170,6 +173,8 @@ def compare(args: argparse.Namespace, config: dict, db_url: str, start: datetime
             command += ["--config", str(path)]
         if args.datadir:
             command += ["--datadir", str(args.datadir)]
+        if args.strategy_path:
+            command += ["--strategy-path", str(args.strategy_path)]
         done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:]

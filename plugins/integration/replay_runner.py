@@ -127,8 +127,8 @@ class ReplayRunner:
             self.clock.stop()
         trades = Trade.get_trades_proxy()
         open_trades = sum(1 for trade in trades if trade.is_open)
-        return (f"Replay of {self.strategy.get_strategy_name()} finished at "
-                f"{self.clock.end_at:%Y-%m-%d %H:%M}: {len(trades)} trades "
+        return (f"Replay of {self.strategy.get_strategy_name()} from {resume_at:%Y-%m-%d %H:%M} "
+                f"to {self.clock.end_at:%Y-%m-%d %H:%M}: {len(trades)} trades "
                 f"({open_trades} open) in {self.config['db_url']}.")
 
     def _loop(self) -> None:
