@@ -17,11 +17,11 @@ import time
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from tests.conftest import CONFIG, REPO
-
 
 API_USER, API_PASSWORD = "replay-test", "replay-test-password"
 RSI_PAIRS = ["XRP/USDT", "SOL/USDT", "ADA/USDT", "DOGE/USDT"]
@@ -61,7 +61,7 @@ def clean_env() -> dict:
 
 def run(command, timeout=600):
     return subprocess.run(command, cwd=REPO, env=clean_env(), capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
 
 
 def db_rows(db: Path, query: str) -> list[tuple]:
@@ -70,9 +70,9 @@ def db_rows(db: Path, query: str) -> list[tuple]:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list = []
+    received: ClassVar[list] = []
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append(json.loads(body))
         self.send_response(200)
@@ -100,7 +100,7 @@ def poll_api(client, process, seen: dict) -> None:
             trades = client.trades()
             answers = {"status": client.status(), "profit": client.profit(),
                        "balance": client.balance(), "locks": client.locks()}
-        except Exception:  # server not up yet / shutting down
+        except (OSError, ValueError):  # server not up yet / shutting down
             time.sleep(0.5)
             continue
         if isinstance(candles, dict) and candles.get("data"):
@@ -221,7 +221,7 @@ def test_bad_input_is_one_line(tmp_path, args, env, message):
                "--config", str(config), "--strategy", "RsiMeanReversion",
                "--db-url", f"sqlite:///{tmp_path / 'bad.sqlite'}", *args]
     result = subprocess.run(command, cwd=REPO, env={**clean_env(), **env}, capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=300, check=False)
     errors = [line for line in (result.stdout + result.stderr).splitlines() if "ERROR" in line]
     assert result.returncode == 2
     assert len(errors) == 1 and message in errors[0], errors

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import time_machine
-
 from freqtrade.data.history.datahandlers import get_datahandler
 from freqtrade.enums import CandleType
 
@@ -15,7 +14,6 @@ from plugins.integration.replay_candles import ReplayCandles
 from plugins.integration.replay_clock import ReplayClock
 from plugins.integration.replay_exchange import replay_price, replay_ticker
 from plugins.integration.replay_parity import match_trades, parity_summary
-
 
 SPOT = CandleType.SPOT
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -125,10 +123,10 @@ def test_clock_speed_paces_real_time():
 
 
 @pytest.mark.parametrize("bad", [
-    dict(start=T0, end=T0, step=timedelta(minutes=5)),
-    dict(start=T0, end=T0 + timedelta(days=1), step=timedelta(0)),
-    dict(start=T0, end=T0 + timedelta(days=1), step=timedelta(minutes=5), speed=0),
-    dict(start=T0.replace(tzinfo=None), end=T0 + timedelta(days=1), step=timedelta(minutes=5)),
+    {"start": T0, "end": T0, "step": timedelta(minutes=5)},
+    {"start": T0, "end": T0 + timedelta(days=1), "step": timedelta(0)},
+    {"start": T0, "end": T0 + timedelta(days=1), "step": timedelta(minutes=5), "speed": 0},
+    {"start": T0.replace(tzinfo=None), "end": T0 + timedelta(days=1), "step": timedelta(minutes=5)},
 ])
 def test_clock_rejects_bad_parameters(bad):
     with pytest.raises(ValueError):

@@ -30,7 +30,6 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO / "user_data" / "config.json"
 DEFAULT_STEP = "15m"
@@ -139,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         ft_args = freqtrade_args(args, db_url)
         config = load_config(ft_args, args.api_port)
         runner = ReplayRunner(config, ft_args, start, end, args.step, args.speed)
+        if config.get("api_server", {}).get("enabled"):
+            api = config["api_server"]
+            print(f"FreqUI / REST API of the replay: http://{api['listen_ip_address']}:"
+                  f"{api['listen_port']}", file=sys.stderr, flush=True)
     except (ReplayInputError, ValueError) as err:
         print(f"ERROR: ftpack-replay: {err}", file=sys.stderr)
         return 2
@@ -161,7 +164,11 @@ def compare(args: argparse.Namespace, config: dict, db_url: str, start: datetime
     from freqtrade.data.btanalysis import load_backtest_data, load_trades_from_db
     from freqtrade.exchange import timeframe_to_minutes
 
-    from plugins.integration.replay_parity import match_trades, parity_markdown, parity_summary
+    from plugins.integration.replay_parity import (
+        match_trades,
+        parity_markdown,
+        parity_summary,
+    )
 
     env = {k: v for k, v in os.environ.items() if k != "FREQTRADE_PACK_REPLAY"}
     with tempfile.TemporaryDirectory() as results:
@@ -175,7 +182,7 @@ def compare(args: argparse.Namespace, config: dict, db_url: str, start: datetime
             command += ["--datadir", str(args.datadir)]
         if args.strategy_path:
             command += ["--strategy-path", str(args.strategy_path)]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, check=False)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:]
             print(f"ERROR: ftpack-replay: the comparison backtest failed: {' '.join(tail)}",

@@ -18,14 +18,15 @@ from freqtrade.exchange import timeframe_to_minutes
 from plugins.integration.replay_candles import ReplayCandles
 from plugins.integration.replay_clock import ReplayClock, record_processed, resume_time
 
-
 logger = logging.getLogger(__name__)
 
 
 def _step_of(step: str, timeframe: str) -> timedelta:
+    import ccxt
+
     try:
         minutes = timeframe_to_minutes(step)
-    except Exception:
+    except (ValueError, ccxt.BaseError):
         raise OperationalException(f"--step {step!r} is not a timeframe (e.g. 5m, 15m, 1h).") from None
     return timedelta(minutes=min(minutes, timeframe_to_minutes(timeframe)))
 
@@ -70,8 +71,8 @@ class ReplayRunner:
             needed |= {(pair, inf_data.timeframe) for pair in pairs}
         try:
             needed |= {(p[0], p[1]) for p in self.strategy.informative_pairs()}
-        except Exception:  # informative_pairs() needing the DataProvider: the bot will ask itself
-            pass
+        except (AttributeError, OperationalException) as err:  # it needs the DataProvider
+            logger.debug("informative_pairs() not checked before the start: %s", err)
         return sorted(needed)
 
     def check_data(self) -> None:
