@@ -9,7 +9,11 @@ Trading plan (1h candles, long only on spot)
   order), vote (majority of the voting members, at least ``vote_quorum``), weighted (per-member
   ``weight_<signal>``); a member votes only at confidence >= ``min_confidence`` (seed 003's
   STRATEGY_MIN_CONFIDENCE, 0.5) and the aggregate must reach it too.
-- Entry: aggregate long, never against the weighted higher-timeframe trend (``htf_score`` >=
+- AI fusion (optional, with a FreqAI config: ``--config user_data/config.freqai.json
+  --freqaimodel EnsembleRegressor``): the long vote's confidence is blended 65 / 35 with the model's
+  prediction score (plugins/strategy/freqai_fusion.py, shared with AiFusion) and must still reach
+  ``min_confidence``; without FreqAI the confidence stands alone.
+- Entry: aggregate long (and its fused confidence >= ``min_confidence``), never against the weighted higher-timeframe trend (``htf_score`` >=
   ``buy_htf_min``, 4h + 1d), through the pack's market gate. Enter tag: mode and the agreeing
   members, e.g. ``vote:supertrend+donchian_breakout|risk_on``.
 - Exit: aggregate short (``signal_exit``, only with ``exit_on_vote``), the gate's risk_off exit, or
@@ -26,6 +30,7 @@ from freqtrade.strategy import BooleanParameter, CategoricalParameter, DecimalPa
 from plugins.quant.signals import SIGNALS, all_signals
 from plugins.quant.vote import MODES, aggregate
 from plugins.strategy.atr_strategy import AtrManagedStrategy
+from plugins.strategy.freqai_fusion import FreqAiFusionMixin
 from plugins.strategy.staged_exits import EXIT_MODES
 
 
@@ -46,7 +51,7 @@ def _member_parameters(namespace: dict) -> None:
                                                        space="buy")
 
 
-class SignalVote(AtrManagedStrategy):
+class SignalVote(FreqAiFusionMixin, AtrManagedStrategy):
     # EMAs (up to 26 on 1h, 50 for the 1h trend vote) converge and the supertrend's starting side
     # is forgotten well within 400 candles (checked with recursive-analysis).
     startup_candle_count = 400
@@ -77,6 +82,7 @@ class SignalVote(AtrManagedStrategy):
         "main_plot": {},
         "subplots": {
             "Vote confidence": {"vote_confidence": {"color": "#1f77b4"},
+                                "fused_confidence": {"color": "#9467bd"},
                                 "vote_direction": {"color": "#2ca02c"}},
             "Member votes": {f"{DIRECTION_FMT.format(name)}_plot": {"color": color}
                              for name, color in zip(MEMBERS, VOTE_COLORS)},
@@ -110,10 +116,15 @@ class SignalVote(AtrManagedStrategy):
         dataframe["vote_direction"] = result.direction
         dataframe["vote_confidence"] = result.confidence
         dataframe["vote_members"] = result.members
+        # Optional AI fusion (seed 003's 65 / 35): the long vote's confidence blended with the
+        # model's score must still reach min_confidence. Without FreqAI it is the confidence itself.
+        long_confidence = result.confidence.where(result.direction == 1, 0.0)
+        dataframe["fused_confidence"] = self.fuse(dataframe, long_confidence)
         return dataframe
 
     # --- freqtrade -----------------------------------------------------------------------------
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = self.start_freqai(dataframe, metadata)
         signals = all_signals(dataframe)
         columns = {}
         for rank, (name, decision) in enumerate(signals.items()):
@@ -129,6 +140,7 @@ class SignalVote(AtrManagedStrategy):
         self.add_votes(dataframe)
         enter = (
             (dataframe["vote_direction"] == 1)
+            & (dataframe["fused_confidence"] >= self.min_confidence.value)
             & (dataframe["htf_score"] >= self.buy_htf_min.value)
             & (dataframe["volume"] > 0)
         )
