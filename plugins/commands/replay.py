@@ -87,16 +87,22 @@ def enable_replay_environment() -> None:
     os.environ["FREQTRADE_PACK_OFFLINE"] = "1"
 
 
+def common_freqtrade_options(args: argparse.Namespace) -> list[str]:
+    """The options the replay (``trade``) and its comparison backtest share."""
+    options = ["--userdir", str(args.userdir), "--strategy", args.strategy]
+    for config in args.config or [DEFAULT_CONFIG]:
+        options += ["--config", str(config)]
+    if args.datadir:
+        options += ["--datadir", str(args.datadir)]
+    if args.strategy_path:
+        options += ["--strategy-path", str(args.strategy_path)]
+    return options
+
+
 def freqtrade_args(args: argparse.Namespace, db_url: str) -> dict:
     from freqtrade.commands import Arguments
 
-    argv = ["trade", "--userdir", str(args.userdir), "--strategy", args.strategy, "--db-url", db_url]
-    for config in args.config or [DEFAULT_CONFIG]:
-        argv += ["--config", str(config)]
-    if args.datadir:
-        argv += ["--datadir", str(args.datadir)]
-    if args.strategy_path:
-        argv += ["--strategy-path", str(args.strategy_path)]
+    argv = ["trade", *common_freqtrade_options(args), "--db-url", db_url]
     return Arguments(argv).get_parsed_arg()
 
 
@@ -173,15 +179,9 @@ def compare(args: argparse.Namespace, config: dict, db_url: str, start: datetime
     env = {k: v for k, v in os.environ.items() if k != "FREQTRADE_PACK_REPLAY"}
     with tempfile.TemporaryDirectory() as results:
         command = [str(Path(sys.executable).parent / "freqtrade"), "backtesting",
-                   "--userdir", str(args.userdir), "--strategy", args.strategy,
+                   *common_freqtrade_options(args),
                    "--timerange", f"{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}", "--enable-protections",
                    "--export", "trades", "--backtest-directory", results]
-        for path in args.config or [DEFAULT_CONFIG]:
-            command += ["--config", str(path)]
-        if args.datadir:
-            command += ["--datadir", str(args.datadir)]
-        if args.strategy_path:
-            command += ["--strategy-path", str(args.strategy_path)]
         done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, check=False)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:]
