@@ -121,6 +121,9 @@ def load_config(ft_args: dict, api_port: int) -> dict:
     if config.get("api_server", {}).get("enabled"):
         config["api_server"]["listen_port"] = api_port or free_port()
     config.setdefault("internals", {}).setdefault("heartbeat_interval", HEARTBEAT_SECONDS)
+    # Fiat values come from CoinGecko's live rates: offline that is one ERROR line per start and
+    # today's rates on two-year-old trades. Stake-currency values only.
+    config["fiat_display_currency"] = ""
     return config
 
 
