@@ -9,7 +9,7 @@ import json
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, TimeoutError as PlaywrightTimeout, expect
 
 from tests_ui.conftest import UI_TIMEOUT_MS
 
@@ -116,11 +116,19 @@ def test_chart_draws_the_strategy_subplots(backtest, logged_in, webserver, scree
     dialog.get_by_role("button", name="Save").click()
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
+    # FreqUI sometimes keeps the frame it loaded before the plot config changed (subplot axes
+    # without series); "Refresh chart" reloads the pair's analysed frame, as a user would.
+    with page.expect_response(lambda r: "/pair_history" in r.url and r.ok, timeout=UI_TIMEOUT_MS):
+        page.get_by_role("button", name="Refresh chart").click()
     series = [column for group in subplots.values() for column in group]
     # Axis names are the subplot titles, legend entries the series: wait until all are painted.
-    page.wait_for_function(
-        "names => names.every(n => window.__drawnText.has(n))", arg=[*subplots, *series],
-        timeout=UI_TIMEOUT_MS)
+    names = [*subplots, *series]
+    try:
+        page.wait_for_function("names => names.every(n => window.__drawnText.has(n))", arg=names,
+                               timeout=UI_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        shot(page, screenshot_dir, "frequi-chart-failed")
+        pytest.fail(f"never painted on the chart: {sorted(set(names) - drawn_text(page))}")
     chart = page.locator("canvas").first.locator("xpath=..")
     chart_png = screenshot_dir / "frequi-chart.png"
     shot(page, screenshot_dir, "frequi-chart")
