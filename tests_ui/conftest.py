@@ -127,6 +127,8 @@ def webserver(installed_frequi, tmp_path_factory):
         "FREQTRADE__API_SERVER__PASSWORD": password,
         "FREQTRADE__API_SERVER__JWT_SECRET_KEY": secrets.token_hex(32),
         "FREQTRADE__API_SERVER__LISTEN_PORT": str(port),
+        # Backtest result files of the test go to a temporary folder, not user_data/backtest_results.
+        "FREQTRADE__EXPORTDIRECTORY": str(tmp_path_factory.mktemp("backtest_results")),
         "COLUMNS": "200",
     })
     log_path = tmp_path_factory.mktemp("webserver") / "webserver.log"
