@@ -117,21 +117,21 @@ def test_leader_setting_replaces_the_informative_pair():
 # --- the mixin on constructed frames ------------------------------------------------------------
 
 
-def gate_frame(states):
+def gate_frame(strategy, states):
     """Merged informative flags that give each row the wanted state (leader = pair)."""
     flags = {RISK_ON: (1, 1, 1), RISK_SMALL: (1, 1, 0), NEUTRAL: (1, 0, 1), RISK_OFF: (0, 0, 0)}
     rows = [flags[s] for s in states]
     frame = {}
     for who in ("leader", "pair"):
-        frame[f"{who}_gate_up_1d"] = [r[0] for r in rows]
-        frame[f"{who}_gate_rising_1d"] = [r[1] for r in rows]
-        frame[f"{who}_gate_up_4h"] = [r[2] for r in rows]
+        for position, column in enumerate(strategy.gate_flag_columns(who)):
+            frame[column] = [r[position] for r in rows]
     return pd.DataFrame(frame)
 
 
-def test_gate_entries_and_exits():
-    strategy = load("EmaBbTrend")
-    df = strategy.add_market_gate(gate_frame([RISK_ON, RISK_SMALL, NEUTRAL, RISK_OFF]))
+@pytest.mark.parametrize("name", ["EmaBbTrend", "TrendRider"])
+def test_gate_entries_and_exits(name):
+    strategy = load(name)
+    df = strategy.add_market_gate(gate_frame(strategy, [RISK_ON, RISK_SMALL, NEUTRAL, RISK_OFF]))
     assert df["market_state"].tolist() == [RISK_ON, RISK_SMALL, NEUTRAL, RISK_OFF]
     df["enter_long"] = 1
     df["enter_tag"] = "sig"
@@ -145,6 +145,17 @@ def test_gate_entries_and_exits():
     assert df["exit_long"].tolist() == [0, 1, 0, 1]
     assert [t if isinstance(t, str) else None for t in df["exit_tag"]] == [None, "own", None, GATE_EXIT_TAG]
     assert strategy.gated_stake("sig|risk_small", 100.0) == 50.0
+
+
+def test_atr_strategies_merge_the_pairs_own_candles_once():
+    # The pair's gate flags ride on the trend votes' 4h / 1d merges: 4 informative merges, not 6.
+    strategy = load("RsiMeanReversion")
+    merges = sorted((inf.asset or "pair", inf.timeframe) for inf, _ in strategy._ft_informative)
+    assert merges == [("BTC/{stake}", "1d"), ("BTC/{stake}", "4h"), ("pair", "1d"), ("pair", "4h")]
+    assert strategy.gate_flag_columns("pair") == ("gate_up_1d", "gate_rising_1d", "gate_up_4h")
+    # A strategy without its own 4h / 1d merges keeps the gate's.
+    assert load("TrendRider").gate_flag_columns("pair") == ("pair_gate_up_1d", "pair_gate_rising_1d",
+                                                             "pair_gate_up_4h")
 
 
 def test_missing_informative_columns_close_the_gate_and_disabled_gate_opens_it():

@@ -16,7 +16,7 @@ Freqtrade lists only classes defined in a strategy file, so this abstract base i
 import talib.abstract as ta
 from pandas import DataFrame
 
-from freqtrade.strategy import IntParameter, IStrategy
+from freqtrade.strategy import IntParameter, IStrategy, informative
 
 from plugins.strategy.market_gate import MarketGateMixin
 from plugins.strategy.order_timeouts import SIGNAL_ORDER_TIMEOUT
@@ -38,6 +38,19 @@ class AtrManagedStrategy(
     unfilledtimeout = SIGNAL_ORDER_TIMEOUT
 
     atr_period = IntParameter(7, 28, default=14, space="buy", optimize=False)
+
+    # The pair's own 4h / 1d candles are merged once, for the trend votes and the market gate.
+    gate_pair_in_own_informatives = True
+
+    @informative("4h")
+    def populate_trend_4h(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = self._trend_columns(dataframe, self.trend_ema_4h.value)
+        return self._intraday_flags(dataframe)
+
+    @informative("1d")
+    def populate_trend_1d(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        dataframe = self._trend_columns(dataframe, self.trend_ema_1d.value)
+        return self._daily_flags(dataframe)
 
     def add_atr(self, dataframe: DataFrame) -> DataFrame:
         """The ``atr`` column the sizing and exit hooks read (TA-Lib Wilder ATR)."""

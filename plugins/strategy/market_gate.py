@@ -95,6 +95,12 @@ class MarketGateMixin(OwnParametersMixin):
     gate_slope_days = IntParameter(1, 10, default=5, space="buy", optimize=False)
     gate_ema_4h = IntParameter(20, 100, default=50, space="buy", optimize=False)
 
+    # A strategy that already merges the pair's own 4h / 1d candles (``@informative("4h")`` /
+    # ``("1d")`` with the default column format) sets this and adds the pair's flags in those
+    # methods (``_intraday_flags`` / ``_daily_flags``): every informative merge costs a share of
+    # the backtest, so the pair's gate then reads ``gate_up_4h`` etc. instead of merging again.
+    gate_pair_in_own_informatives = False
+
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         settings = gate_settings(config)
@@ -105,6 +111,8 @@ class MarketGateMixin(OwnParametersMixin):
                 (dataclasses.replace(inf, asset=self.market_leader) if inf.fmt == LEADER_FMT else inf, fn)
                 for inf, fn in self._ft_informative
             ]
+        if self.gate_pair_in_own_informatives:
+            self._ft_informative = [(inf, fn) for inf, fn in self._ft_informative if inf.fmt != PAIR_FMT]
 
     def bot_start(self, **kwargs) -> None:
         super().bot_start(**kwargs)
@@ -152,11 +160,17 @@ class MarketGateMixin(OwnParametersMixin):
             # A missing informative column (no 1d/4h data merged) reads as unknown: risk_off.
             states[who] = series_state(*(
                 dataframe[column] if column in dataframe else missing
-                for column in (f"{who}_gate_up_1d", f"{who}_gate_rising_1d", f"{who}_gate_up_4h")
+                for column in self.gate_flag_columns(who)
             ))
             dataframe[f"{who}_state"] = states[who]
         dataframe["market_state"] = combined_state(states["leader"], states["pair"])
         return dataframe
+
+    def gate_flag_columns(self, who: str) -> tuple[str, str, str]:
+        """The merged columns holding ``who``'s ("leader" / "pair") daily up, daily rising and 4h
+        up flags."""
+        prefix = "" if who == "pair" and self.gate_pair_in_own_informatives else f"{who}_"
+        return f"{prefix}gate_up_1d", f"{prefix}gate_rising_1d", f"{prefix}gate_up_4h"
 
     def gate_entries(self, dataframe: DataFrame) -> DataFrame:
         """Keep entries only in risk_on / risk_small and append the state to their enter tag."""
