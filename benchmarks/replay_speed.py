@@ -13,7 +13,7 @@ off; the parent samples the child's resident memory (RSS, psutil) every ``--samp
   cost per candle, in freqtrade's live mode, dominates; reported separately).
 
     .venv/bin/python benchmarks/replay_speed.py [--days 30] [--memory-days 182] [--steps 1h 15m]
-        [--pack-strategy RsiMeanReversion --pack-days 3] [--skip-memory]
+        [--pack-strategy RsiMeanReversion --pack-days 3] [--skip-memory] [--skip-speed]
 """
 
 import argparse
@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
-
 
 REPO = Path(__file__).resolve().parents[1]
 START = datetime(2025, 2, 1, tzinfo=UTC)
@@ -102,6 +101,7 @@ def main() -> int:
     parser.add_argument("--steps", nargs="+", default=["1h"])
     parser.add_argument("--memory-days", type=float, default=182)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--pack-strategy")
     parser.add_argument("--pack-days", type=float, default=3)
     parser.add_argument("--sample", type=float, default=1.0, help="RSS sampling period, seconds")
@@ -113,7 +113,7 @@ def main() -> int:
         strategies = workdir / "strategies"
         strategies.mkdir()
         (strategies / "BenchRsi.py").write_text(BENCH_STRATEGY)
-        for step in args.steps:
+        for step in [] if args.skip_speed else args.steps:
             results.append(run_replay("BenchRsi", args.days, step, workdir, strategies, args.sample))
         if not args.skip_memory:
             results.append(run_replay("BenchRsi", args.memory_days, "1h", workdir, strategies,

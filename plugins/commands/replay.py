@@ -183,11 +183,14 @@ def compare(args: argparse.Namespace, config: dict, db_url: str, start: datetime
     with tempfile.TemporaryDirectory() as results:
         command = [str(Path(sys.executable).parent / "freqtrade"), "backtesting",
                    *common_freqtrade_options(args),
-                   "--timerange", f"{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}", "--enable-protections",
+                   "--timerange", f"{int(start.timestamp())}-{int(end.timestamp())}",  # to the minute
+                   "--enable-protections",
                    "--export", "trades", "--backtest-directory", results]
         done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, check=False)
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:]
+        if done.returncode != 0 or not any(Path(results).glob("*.zip")):
+            # freqtrade exits 0 on some configuration errors: no result file is the real test
+            lines = (done.stderr + done.stdout).splitlines()
+            tail = [line for line in lines if " - ERROR - " in line][:1] or lines[-1:]
             print(f"ERROR: ftpack-replay: the comparison backtest failed: {' '.join(tail)}",
                   file=sys.stderr)
             return 2
