@@ -4,7 +4,7 @@ Each run is the real command in a subprocess (``python -m plugins.commands.repla
 off; the parent samples the child's resident memory (RSS, psutil) every ``--sample`` seconds.
 
 - ``speed``: ``--days`` (default 30) of 1h candles on the config's 10 pairs with a light 1h strategy
-  (``BenchRsi`` below: RSI(14) + EMA(50) from TA-Lib, no informative timeframes), one iteration
+  (``BenchRsi`` below: RSI(14) and EMA(50) from TA-Lib, no informative timeframes), one iteration
   per candle close (``--step 1h``) and, if asked, per 15 minutes. Target: under 2 minutes.
 - ``memory``: the same strategy over ``--memory-days`` (default 182, about six months): RSS at
   each tenth of the run and the peak, to show it stays flat (the candle store holds one copy of
@@ -36,7 +36,7 @@ from freqtrade.strategy import IStrategy
 
 
 class BenchRsi(IStrategy):
-    """Light 1h strategy for the replay benchmark: RSI dips above a rising EMA."""
+    """Light 1h strategy for the replay benchmark: buys RSI(14) < 30, sells RSI > 70 or ROI/stop."""
 
     INTERFACE_VERSION = 3
     timeframe = "1h"
@@ -51,7 +51,7 @@ class BenchRsi(IStrategy):
         return dataframe
 
     def populate_entry_trend(self, dataframe, metadata):
-        dataframe.loc[(dataframe["rsi"] < 35) & (dataframe["close"] > dataframe["ema"]), "enter_long"] = 1
+        dataframe.loc[(dataframe["rsi"] < 30) & (dataframe["volume"] > 0), "enter_long"] = 1
         return dataframe
 
     def populate_exit_trend(self, dataframe, metadata):

@@ -203,6 +203,14 @@ def test_grid_replay_survives_sigkill(tmp_path):
     assert after["clock"][0][0] > before["clock"][0][0]
     assert len(after["trades"]) >= len(before["trades"])
 
+    # --compare on the finished database: no replay again, a backtest, a parity report
+    compared = run([*command, "--compare"])
+    assert compared.returncode == 0, compared.stderr[-3000:]
+    assert "Replay already complete" in compared.stdout
+    report = db.with_suffix(".parity.md").read_text()
+    assert f"- trades: replay {len(after['trades'])} (" in report
+    assert "matched" in report and "| pair | open (backtest) |" in report
+
 
 @pytest.mark.parametrize(
     ("args", "env", "message"),
