@@ -9,9 +9,9 @@ time-machine (``plugins/integration/replay_clock.py``), so this module simply as
 - **candles**: only candles *closed* by now (close time = open + timeframe <= now), the newest last,
   as many as freqtrade asks for, extended back to start at a UTC midnight. The running candle is
   never served, so no indicator sees the future. (The midnight start costs at most a day of extra
-  history; it keeps freqtrade's ``merge_informative_pair`` on its fast path: a base frame that
-  starts between two 1d/4h candles takes its slow "align the first rows" branch, ~0.1 s per merge,
-  six merges per pair per candle for the pack's strategies.)
+  history; it keeps freqtrade's ``merge_informative_pair`` off its "fill the first rows" branch,
+  taken when a base frame starts between two 1d/4h candles; the pack's strategies merge six
+  informative frames per pair per candle.)
 - **price at now** (tickers, order book): the open of the *finest* bundled candle that contains now,
   searched in ``PRICE_TIMEFRAMES`` order (5m, then 15m, then 1h, ...). At a 1h candle close every
   timeframe agrees (the new candle's open); between closes a pair with 5m/15m data moves with them,
@@ -33,7 +33,6 @@ import math
 from freqtrade.exceptions import OperationalException
 
 from plugins.integration.offline import install_offline_exchange
-
 
 logger = logging.getLogger(__name__)
 
