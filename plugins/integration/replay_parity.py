@@ -77,16 +77,16 @@ def parity_markdown(strategy: str, start: datetime, end: datetime, matched: pd.D
     lines = [
         f"# Replay vs backtest: {strategy}, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}",
         "",
-        f"- trades: replay {summary['replay_trades']} ({summary['replay_open_at_end']} still open at "
-        f"the end), backtest {summary['backtest_trades']}, matched {summary['matched']}",
-        f"- matched: {_pct(summary['matched_pct_of_backtest'])} of the backtest trades, "
-        f"{_pct(summary['matched_pct_of_replay'])} of the replay trades",
-        f"- total profit: replay {summary['replay_profit_abs']:.2f}, backtest "
+        (f"- trades: replay {summary['replay_trades']} ({summary['replay_open_at_end']} still open at "
+        f"the end), backtest {summary['backtest_trades']}, matched {summary['matched']}"),
+        (f"- matched: {_pct(summary['matched_pct_of_backtest'])} of the backtest trades, "
+        f"{_pct(summary['matched_pct_of_replay'])} of the replay trades"),
+        (f"- total profit: replay {summary['replay_profit_abs']:.2f}, backtest "
         f"{summary['backtest_profit_abs']:.2f}, difference {summary['profit_abs_diff']:.2f} "
-        f"(of which matched trades {summary['matched_profit_abs_diff']:.2f})",
+        f"(of which matched trades {summary['matched_profit_abs_diff']:.2f})"),
         "",
-        "| pair | open (backtest) | open Δ min | close Δ min | open price Δ % | close price Δ % "
-        "| profit replay | profit backtest | exit replay | exit backtest |",
+        ("| pair | open (backtest) | open Δ min | close Δ min | open price Δ % | close price Δ % "
+        "| profit replay | profit backtest | exit replay | exit backtest |"),
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in matched.itertuples(index=False):
