@@ -10,7 +10,7 @@ time-machine (``plugins/integration/replay_clock.py``), so this module simply as
   as many as freqtrade asks for, extended back to start at a UTC midnight. The running candle is
   never served, so no indicator sees the future. (The midnight start costs at most a day of extra
   history; it keeps freqtrade's ``merge_informative_pair`` off its "fill the first rows" branch,
-  taken when a base frame starts between two 1d/4h candles; the pack's strategies merge six
+  taken when a base frame starts between two 1d/4h candles; the pack's strategies merge several
   informative frames per pair per candle.)
 - **price at now** (tickers, order book): the open of the *finest* bundled candle that contains now,
   searched in ``PRICE_TIMEFRAMES`` order (5m, then 15m, then 1h, ...). At a 1h candle close every
