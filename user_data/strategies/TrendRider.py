@@ -42,6 +42,7 @@ from freqtrade.strategy import DecimalParameter, IStrategy
 
 from plugins.quant.market_gate import NEUTRAL, RISK_ON
 from plugins.quant.sizing import realised_daily_volatility, volatility_target_share
+from plugins.strategy.ladder_state import last_closed_candle
 from plugins.strategy.market_gate import MarketGateMixin
 from plugins.strategy.order_timeouts import SIGNAL_ORDER_TIMEOUT
 
@@ -116,8 +117,8 @@ class TrendRider(MarketGateMixin, IStrategy):
     def custom_stake_amount(self, pair: str, current_time: datetime, current_rate: float,
                             proposed_stake: float, min_stake: float | None, max_stake: float,
                             leverage: float, entry_tag: str | None, side: str, **kwargs) -> float:
-        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-        volatility = float(dataframe["daily_volatility"].iat[-1]) if len(dataframe) else float("nan")
+        candle = last_closed_candle(self.dp, pair, self.timeframe)
+        volatility = float("nan") if candle is None else float(candle["daily_volatility"])
         share = volatility_target_share(volatility, float(self.buy_vol_target.value),
                                         float(self.sizing_max_share.value))
         # Never above freqtrade's own proposal (stake_amount, or with "unlimited" the free balance
