@@ -182,3 +182,11 @@ def test_mixin_stake_hook_halves_risk_small_entries(name):
     args = ("BTC/USDT", None, 100.0, 200.0, 5.0, 1000.0, 1.0)
     assert strategy.custom_stake_amount(*args, "sig|risk_small", "long") == 100.0
     assert strategy.custom_stake_amount(*args, "sig|risk_on", "long") == 200.0
+
+
+def test_held_position_is_cut_to_half_once_on_risk_small():
+    from plugins.quant.market_gate import held_position_cut
+
+    assert held_position_cut(RISK_SMALL, already_cut=False) == 0.5
+    assert held_position_cut(RISK_SMALL, already_cut=True) == 0.0
+    assert [held_position_cut(s, False) for s in (RISK_ON, NEUTRAL, RISK_OFF)] == [0.0, 0.0, 0.0]

@@ -62,13 +62,31 @@ def _stake(strategy, volatility, proposed=10_000.0, equity=10_000.0):
 
 
 def test_stake_is_sized_on_volatility(strategy):
-    # 2 % target, 20 % cap: a pair moving 5 % a day gets 20 % x 2/5 = 8 % of 10 000.
-    assert _stake(strategy, 0.05) == pytest.approx(800.0)
+    # 1 % target, 20 % cap: a pair moving 5 % a day gets 20 % x 1/5 = 4 % of 10 000.
+    assert _stake(strategy, 0.05) == pytest.approx(400.0)
     assert _stake(strategy, 0.01) == pytest.approx(2000.0)
     # Never above freqtrade's proposal (the free balance split over the free slots).
     assert _stake(strategy, 0.01, proposed=1500.0) == pytest.approx(1500.0)
     # No usable volatility (flat or missing history): no trade.
     assert _stake(strategy, float("nan")) == 0.0
+
+
+def _adjust(strategy, state, exits_so_far):
+    analyzed = pd.DataFrame({"market_state": [RISK_ON, state]})
+    strategy.dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (analyzed, None))
+    trade = SimpleNamespace(pair="SOL/USDT", stake_amount=600.0, nr_of_successful_exits=exits_so_far)
+    return strategy.adjust_trade_position(
+        trade=trade, current_time=None, current_rate=100.0, current_profit=0.0, min_stake=5.0,
+        max_stake=5000.0, current_entry_rate=100.0, current_exit_rate=100.0, current_entry_profit=0.0,
+        current_exit_profit=0.0)
+
+
+def test_first_4h_dip_cuts_the_position_to_half_once(strategy):
+    assert _adjust(strategy, RISK_SMALL, exits_so_far=0) == (-300.0, "risk_small_cut")
+    # Cut already: held at half, and not bought back when the state returns to risk_on.
+    assert _adjust(strategy, RISK_SMALL, exits_so_far=1) is None
+    assert _adjust(strategy, RISK_ON, exits_so_far=1) is None
+    assert _adjust(strategy, RISK_ON, exits_so_far=0) is None
 
 
 def test_offline_backtest_trades_and_exits_on_the_trend(tmp_path):
@@ -86,3 +104,6 @@ def test_offline_backtest_trades_and_exits_on_the_trend(tmp_path):
     assert set(trades["exit_reason"]) <= {"trend_broken", "market_risk_off", "stop_loss", "force_exit"}
     assert (trades["exit_reason"] == "trend_broken").any()
     assert trades["enter_tag"].str.startswith("trend|risk_on").all()
+    # Some trades were cut to half on a 4h dip: exactly one partial exit order tagged for it.
+    cuts = trades["orders"].map(lambda orders: sum(o["ft_order_tag"] == "risk_small_cut" for o in orders))
+    assert cuts.max() == 1 and (cuts == 1).any()

@@ -144,3 +144,18 @@ def tag_stake_multiplier(enter_tag: str | None) -> float:
     name = state_of_tag(enter_tag)
     return 1.0 if name is None else float(GATE_MULTIPLIERS[GATE_STATES.index(name)])
 
+
+
+
+def held_position_cut(state: int, already_cut: bool) -> float:
+    """Share of a held long to sell now that the gate state moved under it (seed 003's sizes).
+
+    risk_small is half size for an open position too: a full position is cut to half the first
+    time the state falls to risk_small (returns 0.5); otherwise 0.0. Cut once: a cut position is
+    not bought back when the state returns to risk_on (the 4h close crosses its EMA every few
+    days inside a trend; buying back each time paid two fees per crossing and re-bought bounces
+    that failed; docs/trend-rider.md has the figures). Neutral and risk_off are exits, not cuts.
+    """
+    if state == RISK_SMALL and not already_cut:
+        return 1.0 - float(GATE_MULTIPLIERS[RISK_SMALL])
+    return 0.0
