@@ -12,7 +12,11 @@ from freqtrade.enums import CandleType
 
 from plugins.integration.replay_candles import ReplayCandles
 from plugins.integration.replay_clock import ReplayClock
-from plugins.integration.replay_exchange import replay_price, replay_ticker
+from plugins.integration.replay_exchange import (
+    REPLAY_METHODS,
+    replay_price,
+    replay_ticker,
+)
 from plugins.integration.replay_parity import match_trades, parity_summary
 
 SPOT = CandleType.SPOT
@@ -68,6 +72,28 @@ def test_running_open_and_span(datadir):
     first, last = store.span("BTC/USDT", "1h", SPOT)
     assert (first, last) == (T0 - timedelta(days=1), T0 + timedelta(days=1))
     assert store.span("SOL/USDT", "1h", SPOT) is None
+
+
+def test_closed_since_cuts_both_ends(datadir):
+    store = ReplayCandles(datadir)
+    got = store.closed_since("BTC/USDT", "1h", SPOT, ms(T0 - timedelta(hours=3)),
+                             ms(T0 + timedelta(minutes=30)))
+    assert list(got["date"]) == [pd.Timestamp(T0 - timedelta(hours=h)) for h in (3, 2, 1)]
+    assert store.closed_since("BTC/USDT", "1h", SPOT, ms(T0), ms(T0)).empty  # T0 still runs
+
+
+def test_history_download_stops_at_the_simulated_now(datadir):
+    exchange = exchange_for(datadir)
+    download = REPLAY_METHODS["get_historic_ohlcv"]
+    since = ms(T0 - timedelta(days=1))
+    with time_machine.travel(T0 + timedelta(hours=2, minutes=15), tick=False):
+        got = download(exchange, "BTC/USDT", "1h", since, SPOT)
+        capped = download(exchange, "BTC/USDT", "1h", since, SPOT, until_ms=ms(T0))
+    assert len(got) == 26 and got["date"].iloc[-1] == pd.Timestamp(T0 + timedelta(hours=1))
+    assert capped["date"].iloc[-1] == pd.Timestamp(T0 - timedelta(hours=1))
+    moved = {"datadir": "/elsewhere", "pack_replay_datadir": datadir, "candle_type_def": SPOT}
+    with time_machine.travel(T0, tick=False):  # a FreqAI replay reads the bundle from its own key
+        assert len(download(SimpleNamespace(_config=moved), "BTC/USDT", "1h", since, SPOT)) == 24
 
 
 def exchange_for(datadir):

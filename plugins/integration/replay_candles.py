@@ -11,11 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from pandas import DataFrame
-
 from freqtrade.data.history.datahandlers import get_datahandler
 from freqtrade.exchange import timeframe_to_msecs
-
+from pandas import DataFrame
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +62,14 @@ class ReplayCandles:
             boundary = opens[first] - opens[first] % align_ms
             first = int(np.searchsorted(opens, boundary, side="left"))
         return candles.iloc[first:end].reset_index(drop=True)
+
+    def closed_since(self, pair: str, timeframe: str, candle_type, since_ms: int,
+                     now_ms: int) -> DataFrame:
+        """The candles opened at or after ``since_ms`` and closed at or before ``now_ms``."""
+        candles, opens, closes = self._entry(pair, timeframe, candle_type)
+        first = int(np.searchsorted(opens, since_ms, side="left"))
+        end = int(np.searchsorted(closes, now_ms, side="right"))
+        return candles.iloc[first:max(first, end)].reset_index(drop=True)
 
     def running_open(self, pair: str, timeframe: str, candle_type, now_ms: int) -> float | None:
         """Open price of the candle that contains ``now_ms`` (None when the file has no such candle)."""

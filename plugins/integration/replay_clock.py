@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-
 logger = logging.getLogger(__name__)
 
 LAST_PROCESSED_KEY = "pack_replay_last_processed"

@@ -12,6 +12,8 @@ time-machine (``plugins/integration/replay_clock.py``), so this module simply as
   history; it keeps freqtrade's ``merge_informative_pair`` off its "fill the first rows" branch,
   taken when a base frame starts between two 1d/4h candles; the pack's strategies merge several
   informative frames per pair per candle.)
+- **history downloads** (``get_historic_ohlcv``, FreqAI's start-up download): the candles since
+  the asked date that closed by now, from the same store.
 - **price at now** (tickers, order book): the open of the *finest* bundled candle that contains now,
   searched in ``PRICE_TIMEFRAMES`` order (5m, then 15m, then 1h, ...). At a 1h candle close every
   timeframe agrees (the new candle's open); between closes a pair with 5m/15m data moves with them,
@@ -48,7 +50,9 @@ def _store(exchange):
     store = getattr(exchange, "_pack_replay_candles", None)
     if store is None:
         config = exchange._config
-        store = ReplayCandles(config["datadir"], config.get("dataformat_ohlcv", "feather"))
+        # a FreqAI replay moves config["datadir"] to its own download folder (replay_freqai.py)
+        datadir = config.get("pack_replay_datadir", config["datadir"])
+        store = ReplayCandles(datadir, config.get("dataformat_ohlcv", "feather"))
         exchange._pack_replay_candles = store
     return store
 
@@ -99,7 +103,8 @@ def replay_ticker(exchange, pair: str) -> dict | None:
 
 def _no_price(exchange, pair: str) -> OperationalException:
     return OperationalException(
-        f"Replay: no bundled candle of {pair} in {exchange._config['datadir']} contains the "
+        f"Replay: no bundled candle of {pair} in "
+        f"{exchange._config.get('pack_replay_datadir', exchange._config['datadir'])} contains the "
         "simulated time; the replay window must lie inside the data of every pair."
     )
 
@@ -122,6 +127,13 @@ def _replay_refresh_latest_ohlcv(
             self._klines[(pair, timeframe, candle_type)] = candles
         result[(pair, timeframe, candle_type)] = candles
     return result
+
+
+def _replay_get_historic_ohlcv(self, pair, timeframe, since_ms, candle_type, is_new_pair=False,
+                               until_ms=None):
+    """A history download (FreqAI's start-up one): the candles since ``since_ms`` closed by now."""
+    now_ms = _now_ms() if until_ms is None else min(_now_ms(), until_ms)
+    return _store(self).closed_since(pair, timeframe, candle_type, since_ms, now_ms)
 
 
 def _replay_get_tickers(self, symbols=None, *, cached=False, market_type=None):
@@ -150,6 +162,7 @@ def _replay_fetch_bids_asks(self, symbols=None, *, cached=False):
 
 REPLAY_METHODS = {
     "refresh_latest_ohlcv": _replay_refresh_latest_ohlcv,
+    "get_historic_ohlcv": _replay_get_historic_ohlcv,
     "get_tickers": _replay_get_tickers,
     "fetch_ticker": _replay_fetch_ticker,
     "fetch_l2_order_book": _replay_fetch_l2_order_book,

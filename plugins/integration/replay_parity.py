@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-
 MATCH_COLUMNS = ["pair", "open_date", "close_date", "open_rate", "close_rate", "profit_abs",
                  "profit_ratio", "exit_reason", "is_open"]
 

@@ -5,7 +5,8 @@ timeframe and every informative timeframe), freezes the clock at the start (or w
 replay on the same database stopped), builds the stock ``Worker`` (which builds ``FreqtradeBot``,
 the API server and the other RPC handlers from the config) and loops ``Worker._worker`` until the
 simulated end. ``Worker._sleep`` - the seam freqtrade's worker sleeps through, meant for tests -
-is bound to "record this iteration, move the clock one step" instead of a real sleep.
+is bound to "record this iteration, move the clock one step" instead of a real sleep. With FreqAI,
+the step first waits for the trainings due at the simulated now (``replay_freqai.py``).
 """
 
 import logging
@@ -17,6 +18,12 @@ from freqtrade.exchange import timeframe_to_minutes
 
 from plugins.integration.replay_candles import ReplayCandles
 from plugins.integration.replay_clock import ReplayClock, record_processed, resume_time
+from plugins.integration.replay_freqai import (
+    FreqaiTrainingGate,
+    freqai_enabled,
+    isolate_freqai,
+    stored_replay_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ class ReplayRunner:
         self.clock = ReplayClock(start, end, _step_of(step, self.config["timeframe"]), speed)
         self.check_data()
         self.worker = None
+        self.training_gate = None
 
     @staticmethod
     def check_replay_exchange() -> None:
@@ -102,6 +110,8 @@ class ReplayRunner:
 
     def _after_iteration(self, _sleep_seconds: float) -> None:
         """Where the worker would sleep: the iteration at now is done; step the clock."""
+        if self.training_gate is not None:
+            self.training_gate.wait(self.clock.now())
         record_processed(self.clock.now())
         self.clock.advance()
 
@@ -117,10 +127,14 @@ class ReplayRunner:
                 return f"Replay already complete up to {self.clock.end_at:%Y-%m-%d %H:%M} in {self.config['db_url']}."
             if resume_at != self.clock.start_at:
                 logger.info("Replay resumes at %s (database %s).", resume_at, self.config["db_url"])
+            if freqai_enabled(self.config):
+                isolate_freqai(self.config, stored_replay_id())
             self.clock.stop()
             self.clock.start(resume_at)
             self.worker = Worker(self.ft_args, config=self.config)
             self.worker._sleep = self._after_iteration
+            if freqai_enabled(self.config):
+                self.training_gate = FreqaiTrainingGate(self.worker.freqtrade.strategy.freqai)
             self._loop()
         finally:
             if self.worker is not None:
