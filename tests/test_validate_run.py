@@ -249,3 +249,33 @@ def test_reports_re_render_from_results_json_without_backtests(one_worker_run, t
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # one extreme window does not set the colour scale
     assert colour_bound([1.0, -2.0, 3.0, 4.0, 5.0, 6.0, -7.0, 8.0, 9.0, 10.0, 11.0, 976.0]) < 12
+
+
+def test_several_results_merge_into_one_report_later_rows_replace_earlier(one_worker_run, tmp_path, capsys):
+    from plugins.commands.validate import main
+    from plugins.commands.validate_report import assemble, write_reports
+
+    planned, results, timing = one_worker_run
+    meta = {"datadir": "x", "start": "", "end": ""}
+    write_reports(assemble(results, planned.windows, timing, meta), tmp_path / "a")
+    strategy = next(r["name"] for r in results if not r.get("peer"))
+    rerun = [{**r, "profit_pct": 12.34} for r in results if r["name"] == strategy]
+    other = [{**r, "name": "Other"} for r in results if r["name"] == strategy]
+    write_reports(assemble(rerun + other, planned.windows, timing, meta), tmp_path / "b")
+    assert main(["--from-results", str(tmp_path / "a" / "results.json"), str(tmp_path / "b" / "results.json"),
+                 "--out", str(tmp_path / "merged")]) == 0
+    merged = json.loads((tmp_path / "merged" / "results.json").read_text())
+    rows = merged["rows"]
+    # Rows keep their place; a new strategy row comes before the peers.
+    assert rows[0] == strategy and rows.index("Other") < rows.index("Buy & hold")
+    assert {r["profit_pct"] for r in merged["results"] if r["name"] == strategy} == {12.34}
+    assert len(merged["results"]) == len(results) + len(other)
+    # Runs over other windows do not merge: one line, exit 2.
+    shifted = [{**r, "window": "elsewhere"} for r in rerun]
+    doc = assemble(shifted, planned.windows[:1], timing, meta)
+    doc["meta"]["windows"] = ["elsewhere"]
+    write_reports(doc, tmp_path / "c")
+    capsys.readouterr()
+    assert main(["--from-results", str(tmp_path / "a" / "results.json"),
+                 str(tmp_path / "c" / "results.json"), "--out", str(tmp_path / "bad")]) == 2
+    assert "other windows" in capsys.readouterr().err

@@ -49,8 +49,10 @@ def parser() -> argparse.ArgumentParser:
                    help="recompute every task (default: reuse cached results)")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.add_argument("--png", type=Path, help="also write the headline figure (needs matplotlib)")
-    p.add_argument("--from-results", type=Path, metavar="RESULTS_JSON",
-                   help="re-render the reports of an earlier run's results.json (no backtests)")
+    p.add_argument("--from-results", type=Path, nargs="+", metavar="RESULTS_JSON",
+                   help="re-render the reports of earlier runs' results.json (no backtests); with "
+                        "several files of the same windows, one report: a row of a later file "
+                        "replaces the row of the same name in an earlier one")
     return p
 
 
@@ -74,17 +76,54 @@ def build_request(args):
     )
 
 
-def rerender(args) -> list[Path]:
-    from plugins.commands.validate_report import write_reports
+def load_results(path: Path) -> dict:
     from plugins.integration.validation_engine import ValidationError
 
     try:
-        doc = json.loads(args.from_results.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"))
         doc["meta"]["windows"]
-    except (OSError, ValueError, KeyError) as err:
-        raise ValidationError(f"{args.from_results} is not a results.json of ftpack-validate "
+        doc["results"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValidationError(f"{path} is not a results.json of ftpack-validate "
                               f"({type(err).__name__}).") from None
-    return write_reports(doc, args.out or args.from_results.parent)
+    return doc
+
+
+def merge_results(docs: list[dict], paths: list[Path]) -> dict:
+    """One report document from runs over the same windows; later files' rows replace earlier ones."""
+    from plugins.commands.validate_report import assemble
+    from plugins.integration.validation_engine import ValidationError
+    from plugins.quant.validation import Window
+
+    import pandas as pd
+
+    first = docs[0]
+    for doc, path in zip(docs[1:], paths[1:]):
+        if doc["meta"]["windows"] != first["meta"]["windows"]:
+            raise ValidationError(f"{path} has other windows than {paths[0]} "
+                                  f"({', '.join(doc['meta']['windows'])}); merge runs of the same windows.")
+    results: dict[str, list[dict]] = {}
+    for doc in docs:
+        for name in dict.fromkeys(r["name"] for r in doc["results"]):
+            results[name] = [r for r in doc["results"] if r["name"] == name]
+    spans = first["meta"]["window_spans"]
+    windows = [Window(label, pd.Timestamp(spans[label][0]), pd.Timestamp(spans[label][1]), spans[label][2])
+               for label in first["meta"]["windows"]]
+    # The report's timing line then reads as the sum over the merged runs.
+    timing = {key: sum(d["timing"].get(key, 0) for d in docs)
+              for key in ("tasks", "computed", "cached", "wall_seconds", "task_seconds")}
+    timing["merged_from"] = [str(p) for p in paths]
+    meta = {**first["meta"], "configs": sorted({c for d in docs for c in d["meta"].get("configs", [])})}
+    return assemble([r for rows in results.values() for r in rows], windows, timing, meta)
+
+
+def rerender(args) -> list[Path]:
+    from plugins.commands.validate_report import write_reports
+
+    paths = list(args.from_results)
+    docs = [load_results(p) for p in paths]
+    doc = docs[0] if len(docs) == 1 else merge_results(docs, paths)
+    return write_reports(doc, args.out or paths[0].parent)
 
 
 def write_png(args, out_dir: Path) -> Path:
