@@ -60,9 +60,24 @@ def test_closed_aligns_its_start_to_a_day_boundary(datadir):
     store = ReplayCandles(datadir)
     now = T0 + timedelta(hours=5)
     got = store.closed("BTC/USDT", "1h", SPOT, ms(now), 3, align_ms=86_400_000)
-    assert got["date"].iloc[0] == pd.Timestamp(T0)  # extended back to midnight
+    # extended back to the candle that closes at midnight: it opens at 23:00
+    assert got["date"].iloc[0] == pd.Timestamp(T0 - timedelta(hours=1))
     assert got["date"].iloc[-1] == pd.Timestamp(T0 + timedelta(hours=4))
-    assert len(got) == 5
+    assert len(got) == 6
+    exact = store.closed("BTC/USDT", "1h", SPOT, ms(T0 + timedelta(hours=4)), 5,
+                         align_ms=86_400_000)
+    assert len(exact) == 5  # its first candle already closes at midnight: nothing added
+
+
+def test_aligned_window_keeps_informative_merges_off_the_refill_branch():
+    """The first base row matches a 1d and a 4h candle: freqtrade's merge has nothing to refill."""
+    from freqtrade.strategy import merge_informative_pair
+
+    base = candles("1h", 30, [1.0], start=T0 - timedelta(hours=1))  # starts 23:00, as served
+    for timeframe in ("4h", "1d"):
+        informative = candles(timeframe, 30, [2.0], start=T0 - timedelta(days=3))
+        merged = merge_informative_pair(base, informative, "1h", timeframe, ffill=False)
+        assert merged[f"date_{timeframe}"].notna().iat[0], timeframe
 
 
 def test_running_open_and_span(datadir):

@@ -52,15 +52,16 @@ class ReplayCandles:
                align_ms: int | None = None) -> DataFrame:
         """The last ``count`` candles whose close time is at or before ``now_ms``.
 
-        With ``align_ms`` the slice is extended back so that it starts at a multiple of
-        ``align_ms`` (e.g. a UTC midnight): a few more candles, never fewer.
+        With ``align_ms`` the slice is extended back so that its first candle *closes* at a
+        multiple of ``align_ms`` (a 1h frame starts with a 23:00 candle for a UTC day): a few more
+        candles, never fewer.
         """
-        candles, opens, closes = self._entry(pair, timeframe, candle_type)
+        candles, _, closes = self._entry(pair, timeframe, candle_type)
         end = int(np.searchsorted(closes, now_ms, side="right"))
         first = max(0, end - count)
         if align_ms and first < end:
-            boundary = opens[first] - opens[first] % align_ms
-            first = int(np.searchsorted(opens, boundary, side="left"))
+            boundary = closes[first] - closes[first] % align_ms
+            first = int(np.searchsorted(closes, boundary, side="left"))
         return candles.iloc[first:end].reset_index(drop=True)
 
     def closed_since(self, pair: str, timeframe: str, candle_type, since_ms: int,

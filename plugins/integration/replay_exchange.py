@@ -7,11 +7,15 @@ reads the time through ``datetime.now`` / ``time.time``, which ``ftpack-replay``
 time-machine (``plugins/integration/replay_clock.py``), so this module simply asks the clock:
 
 - **candles**: only candles *closed* by now (close time = open + timeframe <= now), the newest last,
-  as many as freqtrade asks for, extended back to start at a UTC midnight. The running candle is
-  never served, so no indicator sees the future. (The midnight start costs at most a day of extra
-  history; it keeps freqtrade's ``merge_informative_pair`` off its "fill the first rows" branch,
-  taken when a base frame starts between two 1d/4h candles; the pack's strategies merge several
-  informative frames per pair per candle.)
+  as many as freqtrade asks for, extended back so that the first candle closes at a UTC midnight
+  (a 1h frame starts at 23:00, a 15m frame at 23:45). The running candle is never served, so no
+  indicator sees the future. (Why that start: freqtrade's ``merge_informative_pair`` keys an
+  informative candle to the base candle that opens one base timeframe before the informative
+  candle closes - 23:00 for a 1d candle, 03:00, 07:00, ..., 23:00 for 4h. A base frame whose first
+  row has no such match goes down the "fill the first rows" branch, a pandas ``.loc`` assignment
+  that took 40 ms per 1d merge of 1000 rows where the matched start took 6 ms; the merged values
+  are the same. The pack's strategies merge four 4h/1d frames per pair per candle. A live bot's
+  window starts wherever its first download did; this costs at most a day of extra history.)
 - **history downloads** (``get_historic_ohlcv``, FreqAI's start-up download): the candles since
   the asked date that closed by now, from the same store.
 - **price at now** (tickers, order book): the open of the *finest* bundled candle that contains now,
