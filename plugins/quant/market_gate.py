@@ -145,8 +145,6 @@ def tag_stake_multiplier(enter_tag: str | None) -> float:
     return 1.0 if name is None else float(GATE_MULTIPLIERS[GATE_STATES.index(name)])
 
 
-
-
 def held_position_cut(state: int, already_cut: bool) -> float:
     """Share of a held long to sell now that the gate state moved under it (seed 003's sizes).
 
