@@ -9,11 +9,12 @@ off; the parent samples the child's resident memory (RSS, psutil) every ``--samp
 - ``memory``: the same strategy over ``--memory-days`` (default 182, about six months): RSS at
   each tenth of the run and the peak, to show it stays flat (the candle store holds one copy of
   each file; freqtrade keeps a bounded candle window per pair).
-- ``--pack-strategy NAME --pack-days N``: the same timing for a pack strategy (its own indicator
-  cost per candle, in freqtrade's live mode, dominates; reported separately).
+- ``--strategy NAME --pack-days N`` (alias ``--pack-strategy``): the same timing for a pack
+  strategy (its own indicator cost per candle, in freqtrade's live mode, dominates; reported
+  separately, with the start-up time - process start to the first simulated candle - apart).
 
     .venv/bin/python benchmarks/replay_speed.py [--days 30] [--memory-days 182] [--steps 1h 15m]
-        [--pack-strategy RsiMeanReversion --pack-days 3] [--skip-memory] [--skip-speed]
+        [--strategy RsiMeanReversion --pack-days 3] [--skip-memory] [--skip-speed]
 """
 
 import argparse
@@ -21,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,7 +76,11 @@ def run_replay(strategy: str, days: float, step: str, workdir: Path, strategy_pa
     env["FREQTRADE__API_SERVER__ENABLED"] = "false"
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True)
+                             stderr=subprocess.PIPE, text=True)
+    first_candle: list[float] = []  # wall time of the first log line on the simulated clock
+    watcher = threading.Thread(target=_watch_log, args=(child.stderr, started, first_candle),
+                               daemon=True)
+    watcher.start()
     proc, samples = psutil.Process(child.pid), []
     while child.poll() is None:
         try:
@@ -83,9 +89,19 @@ def run_replay(strategy: str, days: float, step: str, workdir: Path, strategy_pa
             break
         time.sleep(sample_every)
     summary = child.stdout.read().strip().splitlines()
+    watcher.join(timeout=10)
     return {"strategy": strategy, "days": days, "step": step, "returncode": child.returncode,
             "seconds": round(time.perf_counter() - started, 1), "rss_mb": samples,
+            "startup_seconds": round(first_candle[0], 1) if first_candle else None,
             "summary": summary[-1] if summary else ""}
+
+
+def _watch_log(stream, started: float, first_candle: list[float]) -> None:
+    """Drain the replay's log; note when its first line stamped with the simulated start appears."""
+    stamp = f"{START:%Y-%m-%d %H:%M}"
+    for line in stream:
+        if not first_candle and line.startswith(stamp):
+            first_candle.append(time.perf_counter() - started)
 
 
 def deciles(samples: list[tuple[float, float]]) -> list[float]:
@@ -102,7 +118,8 @@ def main() -> int:
     parser.add_argument("--memory-days", type=float, default=182)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
-    parser.add_argument("--pack-strategy")
+    parser.add_argument("--strategy", "--pack-strategy", dest="pack_strategy",
+                        help="also time this pack strategy (user_data/strategies) over --pack-days")
     parser.add_argument("--pack-days", type=float, default=3)
     parser.add_argument("--sample", type=float, default=1.0, help="RSS sampling period, seconds")
     args = parser.parse_args()
@@ -128,6 +145,10 @@ def main() -> int:
               f"{result['seconds']:7.1f} s ({result['seconds'] / candles * 1000:.0f} ms per 1h candle), "
               f"exit {result['returncode']}, RSS peak {max(rss, default=0):.0f} MB, "
               f"RSS by tenths {deciles(result['rss_mb'])} MB")
+        if result["startup_seconds"] is not None:
+            loop = result["seconds"] - result["startup_seconds"]
+            print(f"{'':>20}start-up {result['startup_seconds']:.1f} s, then {loop:.1f} s "
+                  f"({loop / candles * 1000:.0f} ms per 1h candle)")
         print(f"{'':>20}{result['summary']}")
     return 0 if all(r["returncode"] == 0 for r in results) else 1
 
