@@ -39,6 +39,7 @@ import math
 from freqtrade.exceptions import OperationalException
 
 from plugins.integration.offline import install_offline_exchange
+from plugins.integration.replay_freqai import SOURCE_DATADIR_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _store(exchange):
     if store is None:
         config = exchange._config
         # a FreqAI replay moves config["datadir"] to its own download folder (replay_freqai.py)
-        datadir = config.get("pack_replay_datadir", config["datadir"])
+        datadir = config.get(SOURCE_DATADIR_KEY, config["datadir"])
         store = ReplayCandles(datadir, config.get("dataformat_ohlcv", "feather"))
         exchange._pack_replay_candles = store
     return store
@@ -108,7 +109,7 @@ def replay_ticker(exchange, pair: str) -> dict | None:
 def _no_price(exchange, pair: str) -> OperationalException:
     return OperationalException(
         f"Replay: no bundled candle of {pair} in "
-        f"{exchange._config.get('pack_replay_datadir', exchange._config['datadir'])} contains the "
+        f"{exchange._config.get(SOURCE_DATADIR_KEY, exchange._config['datadir'])} contains the "
         "simulated time; the replay window must lie inside the data of every pair."
     )
 
