@@ -117,8 +117,28 @@ def exit_stake(trade, amount: float) -> float:
     return -float(amount * trade.stake_amount / trade.amount)
 
 
-def last_closed_candle(dp, pair: str, timeframe: str):
-    """The last closed analysed candle of ``pair`` (a Series), or None when there is none yet.
+class ClosedCandle:
+    """Read access to the last row of an analysed dataframe, one column at a time.
+
+    ``df.iloc[-1]`` builds a Series across every column (an object-dtype copy of a wide, mixed
+    frame) on each call; the ladder and trend hooks call this once per open trade per candle and
+    read two or three columns, so reading just those columns is what they need.
+    """
+
+    __slots__ = ("_frame",)
+
+    def __init__(self, frame):
+        self._frame = frame
+
+    def __getitem__(self, column: str):
+        return self._frame[column].iat[-1]
+
+    def get(self, column: str, default=None):
+        return self._frame[column].iat[-1] if column in self._frame.columns else default
+
+
+def last_closed_candle(dp, pair: str, timeframe: str) -> ClosedCandle | None:
+    """The last closed analysed candle of ``pair``, or None when there is none yet.
 
     In backtesting freqtrade slices the analysed dataframe to the current time, so this never
     looks ahead; live it is the last complete candle.
@@ -128,7 +148,7 @@ def last_closed_candle(dp, pair: str, timeframe: str):
     df, _ = dp.get_analyzed_dataframe(pair, timeframe)
     if df is None or df.empty:
         return None
-    return df.iloc[-1]
+    return ClosedCandle(df)
 
 
 def ladder_stoploss(trade, stop_price: float, current_rate: float, after_fill: bool) -> float | None:

@@ -145,10 +145,12 @@ class TrendRider(MarketGateMixin, IStrategy):
         # Seed 003's risk_small is half size, for a held position too: a crash starts as a 4h
         # close below the 4h EMA, days before the daily trend breaks, so half the exposure is out
         # before the exit. Once per trade; the trade's own exits say whether it was cut already.
+        if trade.nr_of_successful_exits > 0:
+            return None  # cut already: held_position_cut is 0 in every state, no candle to read
         candle = last_closed_candle(self.dp, trade.pair, self.timeframe)
         if candle is None:
             return None
-        share = held_position_cut(int(candle["market_state"]), trade.nr_of_successful_exits > 0)
+        share = held_position_cut(int(candle["market_state"]), already_cut=False)
         if share <= 0:
             return None
         return -trade.stake_amount * share, "risk_small_cut"
