@@ -12,6 +12,7 @@ from plugins.strategy.ladder_state import (
     ladder_from_dict,
     ladder_stoploss,
     ladder_to_dict,
+    last_closed_candle,
     load_ladder,
     order_tag,
     parse_order_tag,
@@ -137,3 +138,16 @@ def test_ladder_orders_are_placed_only_within_freqtrades_price_distance():
     assert not mixin.in_reach(97.9, 100.0)
     mixin.config = {"custom_price_max_distance_ratio": 0.05}
     assert mixin.in_reach(95.5, 100.0)
+
+
+def test_last_closed_candle_reads_the_last_row_column_by_column():
+    import pandas as pd
+
+    frame = pd.DataFrame({"atr": [1.0, 2.5], "regime_active": ["RANGE", "BULL_TREND"]})
+    dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (frame, None))
+    row = last_closed_candle(dp, "BTC/USDT", "1h")
+    assert row["atr"] == 2.5 and row.get("regime_active") == "BULL_TREND"
+    assert row.get("missing", 0) == 0
+    empty = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (pd.DataFrame(), None))
+    assert last_closed_candle(empty, "BTC/USDT", "1h") is None
+    assert last_closed_candle(None, "BTC/USDT", "1h") is None
