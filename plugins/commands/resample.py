@@ -17,11 +17,6 @@ from pathlib import Path
 from plugins.quant.candles import aggregate_complete
 
 
-def _pairs_with(datadir: Path, timeframe: str) -> list[str]:
-    suffix = f"-{timeframe}.feather"
-    return sorted(p.name[: -len(suffix)].replace("_", "/") for p in datadir.glob(f"*{suffix}"))
-
-
 def _link_other_files(source: Path, out: Path, written: set[str]) -> int:
     linked = 0
     for path in sorted(source.glob("*.feather")):
@@ -37,21 +32,23 @@ def _link_other_files(source: Path, out: Path, written: set[str]) -> int:
 
 def resample(source: Path, out: Path, source_tf: str, target_tf: str, pairs: list[str] | None) -> int:
     from freqtrade.data.history.datahandlers import get_datahandler
-    from freqtrade.enums import CandleType
+    from freqtrade.enums import CandleType, TradingMode
     from freqtrade.exchange import timeframe_to_minutes
 
     if not source.is_dir():
         raise ValueError(f"no such datadir {source}; pass the folder holding the candles")
     if out.resolve() == source.resolve():
         raise ValueError("--out must be a new folder, not the source datadir")
-    available = _pairs_with(source, source_tf)
+    reader, writer = get_datahandler(source, "feather"), get_datahandler(out, "feather")
+    available = sorted(pair for pair, timeframe, candle_type
+                       in reader.ohlcv_get_available_data(source, TradingMode.SPOT)
+                       if timeframe == source_tf and candle_type == CandleType.SPOT)
     wanted = pairs or available
     missing = sorted(set(wanted) - set(available))
     if not wanted or missing:
         raise ValueError(f"no {source_tf} candles in {source} for "
                          f"{', '.join(missing) or 'any pair'} (found: {', '.join(available) or 'none'})")
     out.mkdir(parents=True, exist_ok=True)
-    reader, writer = get_datahandler(source, "feather"), get_datahandler(out, "feather")
     written = set()
     for pair in wanted:
         candles = reader.ohlcv_load(pair, source_tf, timerange=None, fill_missing=False,
