@@ -132,7 +132,7 @@ def test_parameters_follow_the_issue():
 def test_entry_tag_names_the_mode_and_the_agreeing_members():
     votes = {"supertrend": [1, 1, 1, -1], "donchian_breakout": [1, 0, 1, -1],
              "rsi_momentum": [-1, 1, 1, 0]}
-    frame = strategy().populate_entry_trend(member_frame(votes), {"pair": "BTC/USDT"})
+    frame = strategy(vote_quorum=2).populate_entry_trend(member_frame(votes), {"pair": "BTC/USDT"})
     assert frame["enter_long"].tolist() == [1, 1, 1, 0]
     assert frame["enter_tag"].tolist()[:3] == [
         "vote:supertrend+donchian_breakout|risk_on", "vote:supertrend+rsi_momentum|risk_on",
@@ -141,20 +141,33 @@ def test_entry_tag_names_the_mode_and_the_agreeing_members():
     assert first["enter_tag"].iloc[0] == "first:supertrend|risk_on"
 
 
+def test_the_default_vote_needs_four_agreeing_members():
+    votes = {"supertrend": [1, 1, 1], "donchian_breakout": [1, 1, 1], "rsi_momentum": [1, 1, 1],
+             "ema_cross": [0, 1, 1], "ema_atr": [0, 0, -1]}
+    frame = strategy().populate_entry_trend(member_frame(votes), {"pair": "BTC/USDT"})
+    # three agree: below the quorum; four agree: enter; four long against one short: still enter
+    assert frame["enter_long"].fillna(0).tolist() == [0, 1, 1]
+    assert frame["enter_tag"].iloc[1] == (
+        "vote:ema_cross+supertrend+donchian_breakout+rsi_momentum|risk_on")
+
+
 def test_switched_off_members_do_not_vote():
     votes = {"supertrend": [1], "donchian_breakout": [1]}
-    off = strategy(use_donchian_breakout=False).populate_entry_trend(member_frame(votes), {})
+    off = strategy(use_donchian_breakout=False, vote_quorum=2).populate_entry_trend(
+        member_frame(votes), {})
     assert off["enter_long"].tolist() == [0]  # one member left: below the quorum of 2
     assert strategy().members() == list(SIGNALS)
 
 
 def test_never_against_the_higher_timeframe_trend_nor_the_gate():
     votes = {"supertrend": [1, 1], "donchian_breakout": [1, 1]}
-    against = strategy().populate_entry_trend(member_frame(votes, htf=-0.3), {})
+    agreeing = strategy(vote_quorum=2).populate_entry_trend(member_frame(votes), {})
+    assert agreeing["enter_long"].tolist() == [1, 1]
+    against = strategy(vote_quorum=2).populate_entry_trend(member_frame(votes, htf=-0.3), {})
     assert against["enter_long"].tolist() == [0, 0]
-    gated = strategy().populate_entry_trend(member_frame(votes, state=RISK_OFF), {})
+    gated = strategy(vote_quorum=2).populate_entry_trend(member_frame(votes, state=RISK_OFF), {})
     assert gated["enter_long"].tolist() == [0, 0]
-    weak = strategy().populate_entry_trend(member_frame(votes, confidence=0.45), {})
+    weak = strategy(vote_quorum=2).populate_entry_trend(member_frame(votes, confidence=0.45), {})
     assert weak["enter_long"].tolist() == [0, 0]
 
 
@@ -168,9 +181,10 @@ def test_weighted_mode_follows_the_weights():
 
 def test_vote_exit_only_when_asked():
     votes = {"supertrend": [-1], "donchian_breakout": [-1]}
-    quiet = strategy().populate_exit_trend(strategy().populate_entry_trend(member_frame(votes), {}), {})
+    quiet = strategy(vote_quorum=2)
+    quiet = quiet.populate_exit_trend(quiet.populate_entry_trend(member_frame(votes), {}), {})
     assert quiet["exit_long"].tolist() == [0]
-    asked = strategy(exit_on_vote=True)
+    asked = strategy(exit_on_vote=True, vote_quorum=2)
     frame = asked.populate_exit_trend(asked.populate_entry_trend(member_frame(votes), {}), {})
     assert frame["exit_long"].tolist() == [1] and frame["exit_tag"].tolist() == ["signal_exit"]
 
