@@ -130,6 +130,6 @@ def test_percent_sizing_uses_the_percent_stop():
     strategy = percent_hooks()
     strategy.wallets = SimpleNamespace(get_total_stake_amount=lambda: 1000.0)
     strategy.sizing_risk.value, strategy.sizing_max_share.value = 0.004, 0.5
-    stake = strategy.custom_stake_amount("BTC/USDT", None, 50.0, 10.0, 5.0, 1000.0, 1.0, None,
+    stake = strategy.custom_stake_amount("BTC/USDT", None, 50.0, 500.0, 5.0, 1000.0, 1.0, None,
                                          "long")
     assert stake == pytest.approx(1000 * 0.004 / 0.05)  # 4 lost at the 5% stop -> 80 stake

@@ -89,6 +89,9 @@ def test_custom_stake_amount_hook_uses_last_candle_atr_and_equity():
                 leverage=1.0, entry_tag=None, side="long")
     assert sizer.custom_stake_amount(min_stake=5.0, max_stake=900.0, **call) == pytest.approx(1575 / 11)
     assert sizer.custom_stake_amount(min_stake=5.0, max_stake=100.0, **call) == pytest.approx(100.0)
+    # never above freqtrade's proposed stake (stake_amount, or the free balance per free slot)
+    assert sizer.custom_stake_amount(min_stake=5.0, max_stake=900.0,
+                                     **{**call, "proposed_stake": 60.0}) == pytest.approx(60.0)
     sizer.dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (pd.DataFrame(), None))
     assert sizer.custom_stake_amount(min_stake=5.0, max_stake=900.0, **call) == 0.0
 

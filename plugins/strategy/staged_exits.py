@@ -83,6 +83,10 @@ class AtrSizingMixin(OwnParametersMixin):
         min_stake: float | None, max_stake: float, leverage: float, entry_tag: str | None,
         side: str, **kwargs,
     ) -> float:
+        # Never above freqtrade's own proposal (a fixed stake_amount, or with "unlimited" the free
+        # balance split over the free slots), as TrendRider and the ladders size: otherwise the
+        # first trades take a share of equity each and a later signal is refused for lack of funds,
+        # so whether a trade happens depends on what the other open positions took.
         return atr_risk_stake(
             equity=self.wallets.get_total_stake_amount(),
             risk_fraction=float(self.sizing_risk.value),
@@ -90,7 +94,7 @@ class AtrSizingMixin(OwnParametersMixin):
             **self.sizing_stop(pair, current_rate),
             max_share=float(self.sizing_max_share.value),
             min_stake=min_stake,
-            max_stake=max_stake,
+            max_stake=min(max_stake, proposed_stake),
         )
 
 
