@@ -5,6 +5,9 @@ Used to build 15m candles from 5m ones for history the exchange dump does not ho
 15m candle built from two of its three 5m candles (an exchange outage) would carry a wrong
 open, high, low or close, and a strategy would read it as a real candle. ``technical``'s
 ``resample_to_interval`` keeps such partial buckets, hence this function.
+
+``merge_aligned_startup`` picks a strategy's ``startup_candle_count`` so that a backtest's first
+candle already has its higher-timeframe values (see its docstring).
 """
 
 import pandas as pd
@@ -29,3 +32,24 @@ def aggregate_complete(candles: pd.DataFrame, source_minutes: int, target_minute
     out = buckets.agg(OHLCV_AGGREGATION)
     complete = buckets["close"].count() == per_bucket
     return out[complete].reset_index()
+
+
+def merge_aligned_startup(min_candles: int, timeframe_minutes: int, period_minutes: int = 1440) -> int:
+    """The smallest ``startup_candle_count`` >= ``min_candles`` that lines a backtest up with its
+    informative merges.
+
+    Freqtrade merges a higher-timeframe candle into the base candle *before* the one it closes
+    on: with 1h candles, the 4h candle of 20:00 lands on 23:00 and the 1d candle of a day on its
+    23:00. A backtest window that starts at a UTC midnight loads its data from
+    ``startup x timeframe`` earlier; when that first candle sits one base candle before a
+    ``period`` boundary (``startup`` = 1 modulo the candles per period), the first row already has
+    every informative value and freqtrade skips its back-fill of the leading rows (a ``.loc``
+    assignment over every column, most of the indicator time of a 1h strategy with four
+    informative merges: ``benchmarks/backtest_speed.py``). More startup candles never change a
+    signal that had converged with fewer (``recursive-analysis``).
+    """
+    if min_candles < 0 or timeframe_minutes <= 0 or period_minutes % timeframe_minutes:
+        raise ValueError(f"need min_candles >= 0 and a timeframe ({timeframe_minutes} min) that divides "
+                         f"the period ({period_minutes} min)")
+    per_period = period_minutes // timeframe_minutes
+    return min_candles + (1 - min_candles) % per_period

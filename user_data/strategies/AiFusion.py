@@ -36,6 +36,7 @@ from pandas import DataFrame
 
 from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.fusion import technical_score
 from plugins.strategy.freqai_fusion import FreqAiFusionMixin
 from plugins.strategy.market_gate import MarketGateMixin
@@ -57,7 +58,9 @@ class AiFusion(ConfiguredProtections, FreqAiFusionMixin, MarketGateMixin, IStrat
     unfilledtimeout = SIGNAL_ORDER_TIMEOUT
     # ADX(14)/EMA50 need ~200 candles to settle (recursive-analysis: < 0.001% at 199); FreqAI adds
     # its training window on top by itself.
-    startup_candle_count = 200
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(200, timeframe_minutes=60)
 
     # Fusion: ai_weight / ai_gain / ai_fallback_technical come from FreqAiFusionMixin (buy space).
     entry_threshold = DecimalParameter(0.50, 0.80, default=0.70, decimals=2, space="buy")

@@ -51,6 +51,7 @@ from freqtrade.strategy import DecimalParameter, IntParameter, IStrategy
 
 from plugins.strategy.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
 from plugins.strategy.ladder_strategy import LadderStrategyMixin
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.ladders import (
     DcaLadder,
     atr_dca_template,
@@ -79,7 +80,9 @@ class DcaTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, ISt
     position_adjustment_enable = True
     max_entry_position_adjustment = 6
     # ATR(14) / RSI(14) use Wilder smoothing: 200 candles make them independent of the start.
-    startup_candle_count = 200
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(200, timeframe_minutes=60)
 
     buy_rsi = IntParameter(20, 50, default=35, space="buy")
     max_steps = IntParameter(1, 6, default=4, space="buy")

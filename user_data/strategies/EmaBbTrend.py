@@ -28,6 +28,7 @@ from pandas import DataFrame
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, IntParameter
 
 from plugins.strategy.atr_strategy import AtrManagedStrategy
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.entry_filters import bars_in_zone
 from plugins.quant.pair_params import PairTable
 
@@ -35,7 +36,9 @@ from plugins.quant.pair_params import PairTable
 class EmaBbTrend(AtrManagedStrategy):
     # 1000 1h candles: the per-pair EMAs (up to 100) converge (checked with recursive-analysis);
     # the 4h/1d informative columns are loaded with 1000 candles of their own timeframe.
-    startup_candle_count = 1000
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(1000, timeframe_minutes=60)
 
     # Indicator settings (not searched). EMA periods per pair: the committed table.
     ema_periods = PairTable(Path(__file__).with_name("ema_periods.json"), "EmaBbTrend")

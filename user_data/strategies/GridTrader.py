@@ -64,6 +64,7 @@ from freqtrade.strategy import (
 
 from plugins.strategy.ladder_state import exit_stake, last_closed_candle, order_tag, parse_order_tag
 from plugins.strategy.ladder_strategy import LadderStrategyMixin
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.ladders import GridLadder, atr_grid_template, grid_entry_fraction, grid_levels
 from plugins.quant.regime import TIGHT_RANGE, WIDE_RANGE, detect_regime, regime_startup_candles
 from plugins.strategy.market_gate import MarketGateMixin
@@ -93,7 +94,9 @@ class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IS
     max_entry_position_adjustment = -1
     # The regime detector's latches and Wilder-smoothed ATR/ADX need this much history; the gate's
     # 1d/4h informatives get as many candles of their own timeframe.
-    startup_candle_count = max(200, regime_startup_candles())
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(max(200, regime_startup_candles()), timeframe_minutes=60)
     bounds_atr_mult = DecimalParameter(1.0, 3.0, default=2.0, decimals=1, space="buy")
     step_atr_mult = DecimalParameter(0.25, 1.0, default=1.0, decimals=2, space="buy")
     spacing = CategoricalParameter(["arithmetic", "geometric"], default="arithmetic", space="buy")

@@ -52,6 +52,7 @@ from DcaTrader import DcaTrader
 from EmaBbTrend import EmaBbTrend
 from GridTrader import RANGE_REGIMES, GridTrader
 
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.hybrid_routing import (
     entry_stake_multiplier,
     logic_of_tag,
@@ -93,7 +94,10 @@ class RegimeHybrid(EmaBbTrend):
     # keep the ordinary 10 minutes (check_*_timeout below).
     unfilledtimeout = LADDER_ORDER_TIMEOUT
     # EmaBbTrend's 1000 (per-pair EMAs, 4h/1d informative) covers the regime detector's warm-up.
-    startup_candle_count = max(EmaBbTrend.startup_candle_count, regime_startup_candles())
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(
+        max(EmaBbTrend.startup_candle_count, regime_startup_candles()), timeframe_minutes=60)
 
     # Regime detector settings (plugins.quant.regime.detect_regime; computed in populate_indicators,
     # so not searched). ADX / ATR% thresholds are the seed's.

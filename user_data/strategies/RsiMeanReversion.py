@@ -29,6 +29,7 @@ from freqtrade.strategy import DecimalParameter, IntParameter
 
 from plugins.strategy.atr_strategy import AtrManagedStrategy
 from plugins.quant.candle_checks import rolling_max_move
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.entry_filters import bars_in_zone, mature_history
 from plugins.quant.pair_params import PairTable
 
@@ -37,7 +38,9 @@ class RsiMeanReversion(AtrManagedStrategy):
     # 1500 1h candles (62.5 days): the 60-day maturity window fits and the per-pair 1h EMA (up to
     # 200) has converged (recursive-analysis: 0.000% from 999 on). The 4h/1d informative columns
     # are loaded with 1500 candles of their own timeframe, so they are warm too.
-    startup_candle_count = 1500
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(1500, timeframe_minutes=60)
 
     # Indicator settings (not searched). "Optimal EMA" periods per pair: the committed table.
     ema_periods = PairTable(Path(__file__).with_name("ema_periods.json"), "RsiMeanReversion")

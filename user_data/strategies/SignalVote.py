@@ -27,6 +27,7 @@ from pandas import DataFrame
 
 from freqtrade.strategy import BooleanParameter, CategoricalParameter, DecimalParameter, IntParameter
 
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.signals import SIGNALS, all_signals
 from plugins.quant.vote import MODES, aggregate
 from plugins.strategy.atr_strategy import AtrManagedStrategy
@@ -54,7 +55,9 @@ def _member_parameters(namespace: dict) -> None:
 class SignalVote(FreqAiFusionMixin, AtrManagedStrategy):
     # EMAs (up to 26 on 1h, 50 for the 1h trend vote) converge and the supertrend's starting side
     # is forgotten well within 400 candles (checked with recursive-analysis).
-    startup_candle_count = 400
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(400, timeframe_minutes=60)
 
     agg_mode = CategoricalParameter(list(MODES), default="vote", space="buy")
     min_confidence = DecimalParameter(0.3, 0.9, default=0.5, decimals=2, space="buy")

@@ -50,6 +50,7 @@ from freqtrade.strategy import (
 from plugins.strategy.market_gate import MarketGateMixin
 from plugins.strategy.order_timeouts import SIGNAL_ORDER_TIMEOUT
 from plugins.strategy.pack_protections import ConfiguredProtections
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.smc import bars_since, smc_features
 
 
@@ -81,7 +82,9 @@ class SmcStructure(ConfiguredProtections, MarketGateMixin, IStrategy):
     unfilledtimeout = SIGNAL_ORDER_TIMEOUT
     # 15m: 96-candle volume mean + 96-candle FVG age; the informatives get as many of *their*
     # candles (400 1h, 400 4h, 400 1d), enough for several confirmed swings on each.
-    startup_candle_count = 400
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(400, timeframe_minutes=15)
 
     # --- structure (indicator) parameters: fixed during hyperopt --------------------------------
     swing_15m = IntParameter(1, 5, default=2, space="buy", optimize=False)

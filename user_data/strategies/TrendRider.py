@@ -46,6 +46,7 @@ from pandas import DataFrame
 from freqtrade.persistence import Trade
 from freqtrade.strategy import DecimalParameter, IStrategy
 
+from plugins.quant.candles import merge_aligned_startup
 from plugins.quant.market_gate import NEUTRAL, RISK_ON, held_position_cut
 from plugins.quant.sizing import realised_daily_volatility, volatility_target_share
 from plugins.strategy.ladder_state import last_closed_candle
@@ -59,7 +60,9 @@ class TrendRider(MarketGateMixin, IStrategy):
     timeframe = "4h"
     # The gate's daily EMA(50) + 5-day slope needs 55 daily candles = 330 4h candles; 400 lets
     # the EMA converge (recursive-analysis) and covers the 20-day volatility window (120 candles).
-    startup_candle_count = 400
+    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
+    # plugins.quant.candles.merge_aligned_startup)
+    startup_candle_count = merge_aligned_startup(400, timeframe_minutes=240)
     process_only_new_candles = True
 
     # No ROI: the trend exit decides. The static stop is a disaster brake (see the docstring).
