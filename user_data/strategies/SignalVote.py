@@ -62,7 +62,7 @@ class SignalVote(FreqAiFusionMixin, AtrManagedStrategy):
     agg_mode = CategoricalParameter(list(MODES), default="vote", space="buy")
     min_confidence = DecimalParameter(0.3, 0.9, default=0.5, decimals=2, space="buy")
     # 4 of the nine: chosen on 2020-01 -> 2022-01 only (train Calmar of quorum 2..6: -0.59, -0.39,
-    # 0.52, -0.03, -0.19) and judged on 2022-01 -> 2025-08 (docs/signal-vote.md, "Quorum").
+    # 0.52, -0.03, -0.07) and judged on 2022-01 -> 2025-08 (docs/signal-vote.md, "Quorum").
     vote_quorum = IntParameter(1, 6, default=4, space="buy")
     buy_htf_min = DecimalParameter(0.0, 0.6, default=0.0, decimals=1, space="buy")
     # Off by default: on 2025-02..08 the aggregate-short exit cut 228 of 403 trades for -52%
