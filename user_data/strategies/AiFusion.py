@@ -58,8 +58,6 @@ class AiFusion(ConfiguredProtections, FreqAiFusionMixin, MarketGateMixin, IStrat
     unfilledtimeout = SIGNAL_ORDER_TIMEOUT
     # ADX(14)/EMA50 need ~200 candles to settle (recursive-analysis: < 0.001% at 199); FreqAI adds
     # its training window on top by itself.
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(200, timeframe_minutes=60)
 
     # Fusion: ai_weight / ai_gain / ai_fallback_technical come from FreqAiFusionMixin (buy space).

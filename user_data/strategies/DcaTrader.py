@@ -80,8 +80,6 @@ class DcaTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, ISt
     position_adjustment_enable = True
     max_entry_position_adjustment = 6
     # ATR(14) / RSI(14) use Wilder smoothing: 200 candles make them independent of the start.
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(200, timeframe_minutes=60)
 
     buy_rsi = IntParameter(20, 50, default=35, space="buy")

@@ -36,8 +36,6 @@ from plugins.quant.pair_params import PairTable
 class EmaBbTrend(AtrManagedStrategy):
     # 1000 1h candles: the per-pair EMAs (up to 100) converge (checked with recursive-analysis);
     # the 4h/1d informative columns are loaded with 1000 candles of their own timeframe.
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(1000, timeframe_minutes=60)
 
     # Indicator settings (not searched). EMA periods per pair: the committed table.

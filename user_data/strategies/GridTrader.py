@@ -94,8 +94,6 @@ class GridTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, IS
     max_entry_position_adjustment = -1
     # The regime detector's latches and Wilder-smoothed ATR/ADX need this much history; the gate's
     # 1d/4h informatives get as many candles of their own timeframe.
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(max(200, regime_startup_candles()), timeframe_minutes=60)
     bounds_atr_mult = DecimalParameter(1.0, 3.0, default=2.0, decimals=1, space="buy")
     step_atr_mult = DecimalParameter(0.25, 1.0, default=1.0, decimals=2, space="buy")

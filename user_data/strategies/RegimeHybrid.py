@@ -94,8 +94,6 @@ class RegimeHybrid(EmaBbTrend):
     # keep the ordinary 10 minutes (check_*_timeout below).
     unfilledtimeout = LADDER_ORDER_TIMEOUT
     # EmaBbTrend's 1000 (per-pair EMAs, 4h/1d informative) covers the regime detector's warm-up.
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(
         max(EmaBbTrend.startup_candle_count, regime_startup_candles()), timeframe_minutes=60)
 

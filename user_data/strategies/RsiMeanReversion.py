@@ -38,8 +38,6 @@ class RsiMeanReversion(AtrManagedStrategy):
     # 1500 1h candles (62.5 days): the 60-day maturity window fits and the per-pair 1h EMA (up to
     # 200) has converged (recursive-analysis: 0.000% from 999 on). The 4h/1d informative columns
     # are loaded with 1500 candles of their own timeframe, so they are warm too.
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(1500, timeframe_minutes=60)
 
     # Indicator settings (not searched). "Optimal EMA" periods per pair: the committed table.

@@ -55,8 +55,6 @@ def _member_parameters(namespace: dict) -> None:
 class SignalVote(FreqAiFusionMixin, AtrManagedStrategy):
     # EMAs (up to 26 on 1h, 50 for the 1h trend vote) converge and the supertrend's starting side
     # is forgotten well within 400 candles (checked with recursive-analysis).
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(400, timeframe_minutes=60)
 
     agg_mode = CategoricalParameter(list(MODES), default="vote", space="buy")

@@ -82,8 +82,6 @@ class SmcStructure(ConfiguredProtections, MarketGateMixin, IStrategy):
     unfilledtimeout = SIGNAL_ORDER_TIMEOUT
     # 15m: 96-candle volume mean + 96-candle FVG age; the informatives get as many of *their*
     # candles (400 1h, 400 4h, 400 1d), enough for several confirmed swings on each.
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(400, timeframe_minutes=15)
 
     # --- structure (indicator) parameters: fixed during hyperopt --------------------------------

@@ -60,8 +60,6 @@ class TrendRider(MarketGateMixin, IStrategy):
     timeframe = "4h"
     # The gate's daily EMA(50) + 5-day slope needs 55 daily candles = 330 4h candles; 400 lets
     # the EMA converge (recursive-analysis) and covers the 20-day volatility window (120 candles).
-    # (rounded up so a backtest from a UTC midnight skips freqtrade's informative back-fill:
-    # plugins.quant.candles.merge_aligned_startup)
     startup_candle_count = merge_aligned_startup(400, timeframe_minutes=240)
     process_only_new_candles = True
 
