@@ -173,14 +173,35 @@ def test_custom_stake_amount_scales_each_logic_by_the_risk_gate(strategy):
         strategy.bot_start()
         return strategy.custom_stake_amount("BTC/USDT", None, 100.0, 200.0, 5.0, 1000.0, 1.0, tag, "long")
 
-    # DCA: initial order of a 4-step ladder = 200 / 5 = 40, x 0.5.
-    assert stake("BEAR_TREND:dca", 0.5) == pytest.approx(20.0)
-    # Grid: ATR 1 -> lines 98..102 (5), start at 100 holds 2 of 4 lots = 100, x 0.5.
-    assert stake("WIDE_RANGE:grid", 0.5) == pytest.approx(50.0)
+    # A ladder's budget = min(proposed 200, its 15 % share of 1000) = 150.
+    # DCA: initial order of a 4-step ladder = 150 / 5 = 30, x 0.5.
+    assert stake("BEAR_TREND:dca", 0.5) == pytest.approx(15.0)
+    # Grid: ATR 1 -> lines 98..102 (5), start at 100 holds 2 of 4 lots = 75, x 0.5.
+    assert stake("WIDE_RANGE:grid", 0.5) == pytest.approx(37.5)
     # Trend: 1% of 1000 risked on a 2 x ATR stop = 500, capped at 20% of equity = 200, x 1.0.
     assert stake("BULL_TREND:trend", 1.0) == pytest.approx(200.0)
     assert stake("QUIET_TRANSITION:grid", 0.0) == 0.0
     assert stake("no_logic_tag", 1.0) == 0.0
+
+
+def test_ladder_share_reaches_both_delegates(strategy):
+    """grid_max_ladder_share / dca_max_ladder_share cap each delegate's ladder (within_budget)."""
+    grid, dca = strategy._ladder_logic["grid"], strategy._ladder_logic["dca"]
+    strategy.bot_loop_start(current_time=None)
+    # Both ladders default to 15 % here, whatever GridTrader's (5 %) and DcaTrader's (20 %) own are.
+    assert (grid.max_ladder_share.value, dca.max_ladder_share.value) == (0.15, 0.15)
+    strategy.grid_max_ladder_share.value, strategy.dca_max_ladder_share.value = 0.1, 0.3
+    try:
+        strategy.bot_loop_start(current_time=None)
+        assert (grid.max_ladder_share.value, dca.max_ladder_share.value) == (0.1, 0.3)
+        wallets = SimpleNamespace(get_total_stake_amount=lambda: 1000.0)
+        grid.wallets = dca.wallets = wallets
+        trade = SimpleNamespace(amount=0.5)  # 0.5 coin held at 100 = 50 of the 1000 equity
+        assert grid.within_budget(trade, 50.0, 100.0) and not grid.within_budget(trade, 50.1, 100.0)
+        assert dca.within_budget(trade, 250.0, 100.0) and not dca.within_budget(trade, 250.1, 100.0)
+    finally:
+        strategy.grid_max_ladder_share.value = strategy.dca_max_ladder_share.value = 0.15
+        strategy.bot_loop_start(current_time=None)
 
 
 # --- offline backtest ----------------------------------------------------------------------------

@@ -25,7 +25,8 @@ Trading plan (1h candles, long only on spot)
 - Stake: the logic's own sizing (trend: ATR-risk stake of EmaBbTrend; DCA: initial order of the
   funded ladder; grid: the lots above the start line) x the risk gate: risk_on 1.0, risk_small 0.5
   (WIDE_RANGE, BEAR_TREND, or a risk_on regime with active confidence < risk_min_confidence),
-  neutral / risk_off 0 (no entry).
+  neutral / risk_off 0 (no entry). A grid or DCA ladder holds at most 15 % of equity
+  (grid_max_ladder_share / dca_max_ladder_share).
 - Position management follows the logic in the trade's enter tag: grid and DCA trades run
   GridTrader's / DcaTrader's ladders (adjust_trade_position, custom_entry/exit_price,
   custom_stoploss, order_filled on delegate instances); ladder buys are skipped while the active
@@ -71,9 +72,10 @@ TREND_EXIT_TAG = "ema_cross_down"
 RISK_OFF_TAG = "regime_risk_off"
 # Searchable parameters of the delegates, exposed on RegimeHybrid as <prefix><name>.
 DELEGATE_PARAMETERS = {
-    "grid": (GridTrader, ("bounds_atr_mult", "step_atr_mult", "spacing", "recentre", "stop_pct")),
+    "grid": (GridTrader, ("bounds_atr_mult", "step_atr_mult", "spacing", "recentre", "stop_pct",
+                          "max_ladder_share")),
     "dca": (DcaTrader, ("buy_rsi", "max_steps", "step_scale", "trigger_atr_mult", "tp_atr_mult",
-                        "stop_pct")),
+                        "stop_pct", "max_ladder_share")),
 }
 
 
@@ -356,3 +358,9 @@ class RegimeHybrid(EmaBbTrend):
 for _logic, (_cls, _names) in DELEGATE_PARAMETERS.items():
     for _name in _names:
         setattr(RegimeHybrid, f"{_logic}_{_name}", copy.deepcopy(getattr(_cls, _name)))
+# Each ladder (grid or DCA) holds at most 15 % of equity here, not the delegates' own 5 % / 20 %:
+# the largest of 5/10/15/20 % whose every 2020-2021 half-year stayed within max DD 15 % and
+# loss -10 % (docs/validation.md, "Ladder share").
+for _logic in DELEGATE_PARAMETERS:
+    setattr(RegimeHybrid, f"{_logic}_max_ladder_share",
+            DecimalParameter(0.02, 0.5, default=0.15, decimals=2, space="buy", optimize=False))
