@@ -70,7 +70,8 @@ from plugins.quant.regime import BULL_TREND, allows, detect_regime, regime_start
 logger = logging.getLogger(__name__)
 TREND_EXIT_TAG = "ema_cross_down"
 RISK_OFF_TAG = "regime_risk_off"
-# Searchable parameters of the delegates, exposed on RegimeHybrid as <prefix><name>.
+# The delegates' parameters, exposed on RegimeHybrid as <prefix><name> (hyperopt searches those with
+# optimize=True; max_ladder_share is a risk setting, fixed by default).
 DELEGATE_PARAMETERS = {
     "grid": (GridTrader, ("bounds_atr_mult", "step_atr_mult", "spacing", "recentre", "stop_pct",
                           "max_ladder_share")),
