@@ -75,11 +75,11 @@ class EmaBbTrend(AtrManagedStrategy):
         pair = metadata["pair"]
         dataframe["ema_fast"] = ta.EMA(dataframe, timeperiod=self.ema_periods.get(pair, "ema_fast"))
         dataframe["ema_slow"] = ta.EMA(dataframe, timeperiod=self.ema_periods.get(pair, "ema_slow"))
-        # Bands as mid + k x std so k (buy_bb_std) can be searched without recomputing indicators;
-        # TA-Lib's STDDEV is the population deviation BBANDS uses.
+        # Bands as mid + k x std so k (buy_bb_std) can be searched without recomputing indicators
+        # (the upper band is drawn in populate_entry_trend, with the epoch's k); TA-Lib's STDDEV is
+        # the population deviation BBANDS uses.
         dataframe["bb_mid"] = ta.SMA(dataframe, timeperiod=self.bb_period.value)
         dataframe["bb_std"] = ta.STDDEV(dataframe, timeperiod=self.bb_period.value, nbdev=1.0)
-        dataframe["bb_upper"] = dataframe["bb_mid"] + self.buy_bb_std.value * dataframe["bb_std"]
         dataframe["rsi"] = ta.RSI(dataframe, timeperiod=self.rsi_period.value)
         self.add_atr(dataframe)
         dataframe["natr"] = dataframe["atr"] / dataframe["close"]
@@ -89,7 +89,7 @@ class EmaBbTrend(AtrManagedStrategy):
         return self.add_market_gate(dataframe)
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        upper = dataframe["bb_mid"] + self.buy_bb_std.value * dataframe["bb_std"]
+        upper = dataframe["bb_upper"] = dataframe["bb_mid"] + self.buy_bb_std.value * dataframe["bb_std"]
         dataframe.loc[
             dataframe["cross_age"].between(1, self.buy_cross_window.value)
             & (dataframe["close"] > upper)
