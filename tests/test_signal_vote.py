@@ -1,5 +1,7 @@
 """Aggregation of signal decisions (plugins.quant.vote) and the SignalVote strategy."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,6 +151,22 @@ def test_the_default_vote_needs_four_agreeing_members():
     assert frame["enter_long"].fillna(0).tolist() == [0, 1, 1]
     assert frame["enter_tag"].iloc[1] == (
         "vote:ema_cross+supertrend+donchian_breakout+rsi_momentum|risk_on")
+
+
+def test_a_trade_stakes_at_most_a_tenth_of_equity():
+    """1 % of equity risked on the 5 % stop would stake 20 %; the default share caps it at 10 %,
+    and the gate's risk_small halves that."""
+    instance = SignalVote(STRATEGY_CONFIG)  # class defaults
+    instance.wallets = SimpleNamespace(get_total_stake_amount=lambda: 10_000.0)
+    call = dict(pair="BTC/USDT", current_time=None, current_rate=100.0, proposed_stake=5000.0,
+                min_stake=5.0, max_stake=9000.0, leverage=1.0, side="long")
+    assert instance.custom_stake_amount(entry_tag="vote:a+b|risk_on", **call) == pytest.approx(1000.0)
+    assert instance.custom_stake_amount(entry_tag="vote:a+b|risk_small", **call) == pytest.approx(500.0)
+    instance.sizing_max_share.value = 0.2
+    try:
+        assert instance.custom_stake_amount(entry_tag="vote:a+b|risk_on", **call) == pytest.approx(2000.0)
+    finally:
+        instance.sizing_max_share.value = 0.1
 
 
 def test_switched_off_members_do_not_vote():
