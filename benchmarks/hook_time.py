@@ -15,29 +15,24 @@ The timers wrap freqtrade's functions in this process only; nothing is changed o
 import argparse
 import collections
 import logging
-import os
 import sys
 import time
-from pathlib import Path
 
-# Offline before freqtrade's exchange module is imported (the pack hook reads it then).
-os.environ.setdefault("FREQTRADE_PACK_OFFLINE", "1")
-
-import freqtrade
-import freqtrade.strategy.interface as strategy_interface
-from freqtrade.optimize import backtesting
-from freqtrade.strategy import strategy_wrapper
-
-from plugins.commands.demo import (
+# The speed benchmark's set-up (offline mode before freqtrade is imported, the demo's data and
+# settings, SampleStrategy's path), so both measure the same backtest.
+from backtest_speed import (
     DEFAULT_TIMERANGE,
+    SAMPLE_PATH,
     USER_DATA,
     backtest,
     build_config,
     discover_strategies,
     load_settings,
 )
+from freqtrade.optimize import backtesting
+from freqtrade.strategy import interface as strategy_interface
+from freqtrade.strategy import strategy_wrapper
 
-SAMPLE_PATH = str(Path(freqtrade.__file__).parent / "templates")
 SECONDS: collections.Counter = collections.Counter()
 CALLS: collections.Counter = collections.Counter()
 
