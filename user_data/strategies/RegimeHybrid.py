@@ -118,6 +118,11 @@ class RegimeHybrid(EmaBbTrend):
     # the pair before a trend breakout can. False narrows BULL_TREND to DCA + trend.
     buy_bull_grid = BooleanParameter(default=False, space="buy")
     sell_risk_off_exit = BooleanParameter(default=True, space="sell")
+    # Each ladder holds at most 15 % of equity here, not the delegates' own 5 % (grid) / 20 % (DCA):
+    # the largest of 5/10/15/20 % whose every 2020-2021 half-year stayed within max DD 15 % and
+    # loss -10 % (docs/validation.md, "Ladder share").
+    grid_max_ladder_share = DecimalParameter(0.02, 0.5, default=0.15, decimals=2, space="buy", optimize=False)
+    dca_max_ladder_share = DecimalParameter(0.02, 0.5, default=0.15, decimals=2, space="buy", optimize=False)
 
     plot_config = {
         "main_plot": {
@@ -354,14 +359,10 @@ class RegimeHybrid(EmaBbTrend):
                                           exit_tag, **kwargs)
 
 
-# The delegates' searchable parameters, declared on RegimeHybrid so hyperopt finds them (copies:
-# freqtrade keeps a parameter's value on the object, which the delegate class must not share).
+# The delegates' parameters, declared on RegimeHybrid so hyperopt finds them (copies: freqtrade
+# keeps a parameter's value on the object, which the delegate class must not share); one declared
+# in the class body above keeps that declaration.
 for _logic, (_cls, _names) in DELEGATE_PARAMETERS.items():
     for _name in _names:
-        setattr(RegimeHybrid, f"{_logic}_{_name}", copy.deepcopy(getattr(_cls, _name)))
-# Each ladder (grid or DCA) holds at most 15 % of equity here, not the delegates' own 5 % / 20 %:
-# the largest of 5/10/15/20 % whose every 2020-2021 half-year stayed within max DD 15 % and
-# loss -10 % (docs/validation.md, "Ladder share").
-for _logic in DELEGATE_PARAMETERS:
-    setattr(RegimeHybrid, f"{_logic}_max_ladder_share",
-            DecimalParameter(0.02, 0.5, default=0.15, decimals=2, space="buy", optimize=False))
+        if f"{_logic}_{_name}" not in vars(RegimeHybrid):
+            setattr(RegimeHybrid, f"{_logic}_{_name}", copy.deepcopy(getattr(_cls, _name)))
