@@ -2,8 +2,9 @@
 
 Freqtrade calls every strategy hook that takes a ``trade`` through ``strategy_safe_wrapper``, which
 deep-copies the trade (with its orders) first, so a strategy cannot change it by accident. This
-script runs one offline backtest on the bundled data with timers around that wrapper, the copy and
-freqtrade's backtest loop, and prints seconds and call counts, beside the same backtest of
+script runs one offline backtest on the bundled data with timers around that wrapper, the copy,
+freqtrade's backtest loop and the phases around it (data load, indicators with their informative
+loads, entry/exit signals, report), and prints seconds and call counts beside the same timers for
 freqtrade's SampleStrategy at the strategy's timeframe. cProfile is no use here: it inflates the
 many small Python calls of ``copy.deepcopy`` several times over.
 
@@ -61,6 +62,14 @@ def install_timers() -> None:
     backtesting.strategy_safe_wrapper = safe_wrapper
     strategy_interface.strategy_safe_wrapper = safe_wrapper
     backtesting.Backtesting.backtest = _timed("backtest loop", backtesting.Backtesting.backtest)
+    # The phases around the loop, to tell the strategy's own cost from freqtrade's fixed one.
+    backtesting.Backtesting.load_bt_data = _timed("phase: data load", backtesting.Backtesting.load_bt_data)
+    backtesting.Backtesting._get_ohlcv_as_lists = _timed(
+        "phase: entry/exit signals", backtesting.Backtesting._get_ohlcv_as_lists)
+    backtesting.generate_backtest_stats = _timed("phase: report", backtesting.generate_backtest_stats)
+    strategy_cls = strategy_interface.IStrategy
+    strategy_cls.advise_all_indicators = _timed(
+        "phase: indicators (informative loads included)", strategy_cls.advise_all_indicators)
 
 
 def measure(strategy: str, timerange: str, settings: dict) -> tuple[float, str, dict, dict]:
@@ -85,12 +94,13 @@ def main() -> int:
         cpu, timeframe, seconds, calls = measure(name, args.timerange, settings)
         sample = {**settings, "strategy_path": SAMPLE_PATH, "timeframe": timeframe}
         sample.pop("freqaimodel", None)
-        sample_cpu, *_ = measure("SampleStrategy", args.timerange, sample)
+        sample_cpu, _, sample_seconds, _ = measure("SampleStrategy", args.timerange, sample)
         print(f"\n{name} ({timeframe}, {args.timerange}): CPU {cpu:.2f} s, SampleStrategy {sample_cpu:.2f} s "
               f"({cpu / sample_cpu:.2f}x)")
+        print(f"  {'':<48}{'seconds':>10}{'calls':>9}{'Sample s':>10}")
         for key, value in sorted(seconds.items(), key=lambda item: -item[1]):
             if value >= 0.05:
-                print(f"  {key:<48}{value:>8.2f} s{calls[key]:>9} calls")
+                print(f"  {key:<48}{value:>8.2f} s{calls[key]:>9}{sample_seconds.get(key, 0.0):>8.2f} s")
     return 0
 
 
