@@ -42,11 +42,18 @@ def timed_backtest(strategy: str, timerange: str, settings: dict) -> tuple[float
     return wall, time.process_time() - cpu_start, stats["timeframe"]
 
 
+def sample_settings_for(settings: dict, timeframe: str) -> dict:
+    """A pack strategy's demo settings turned into SampleStrategy's: its path, the same timeframe,
+    no FreqAI model."""
+    sample = {**settings, "strategy_path": SAMPLE_PATH, "timeframe": timeframe}
+    sample.pop("freqaimodel", None)
+    return sample
+
+
 def compare(name: str, timerange: str, settings: dict, repeat: int) -> dict[str, float]:
     ours_wall, ours_cpu, sample_wall, sample_cpu = [], [], [], []
     _, _, timeframe = timed_backtest(name, timerange, settings)  # warm-up, and the timeframe
-    sample_settings = {**settings, "strategy_path": SAMPLE_PATH, "timeframe": timeframe}
-    sample_settings.pop("freqaimodel", None)
+    sample_settings = sample_settings_for(settings, timeframe)
     for _ in range(repeat):
         wall, cpu, _ = timed_backtest(name, timerange, settings)
         ours_wall.append(wall)

@@ -23,12 +23,12 @@ import time
 # settings, SampleStrategy's path), so both measure the same backtest.
 from backtest_speed import (
     DEFAULT_TIMERANGE,
-    SAMPLE_PATH,
     USER_DATA,
     backtest,
     build_config,
     discover_strategies,
     load_settings,
+    sample_settings_for,
 )
 from freqtrade.optimize import backtesting
 from freqtrade.strategy import interface as strategy_interface
@@ -92,8 +92,7 @@ def main() -> int:
         settings = demo_settings.get(name, {})
         measure(name, args.timerange, settings)  # warm-up: imports and file caches
         cpu, timeframe, seconds, calls = measure(name, args.timerange, settings)
-        sample = {**settings, "strategy_path": SAMPLE_PATH, "timeframe": timeframe}
-        sample.pop("freqaimodel", None)
+        sample = sample_settings_for(settings, timeframe)
         sample_cpu, _, sample_seconds, _ = measure("SampleStrategy", args.timerange, sample)
         print(f"\n{name} ({timeframe}, {args.timerange}): CPU {cpu:.2f} s, SampleStrategy {sample_cpu:.2f} s "
               f"({cpu / sample_cpu:.2f}x)")
