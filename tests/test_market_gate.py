@@ -158,6 +158,40 @@ def test_atr_strategies_merge_the_pairs_own_candles_once():
                                                              "pair_gate_up_4h")
 
 
+def candles(n: int, freq: str) -> pd.DataFrame:
+    close = 100 + np.cumsum(np.sin(np.arange(n) / 7.0))  # up and down swings around the EMAs
+    return pd.DataFrame({"date": pd.date_range("2024-01-01", periods=n, freq=freq, tz="UTC"),
+                         "open": close, "high": close + 1, "low": close - 1, "close": close,
+                         "volume": np.full(n, 10.0)})
+
+
+def test_gate_informatives_hand_freqtrade_only_their_flags():
+    # Every merged column is copied on each later pass; the leader's OHLCV is never read.
+    strategy = load("TrendRider")
+    daily = strategy.populate_gate_leader_1d(candles(120, "1D"), {"pair": "BTC/USDT"})
+    intraday = strategy.populate_gate_pair_4h(candles(120, "4h"), {"pair": "ETH/USDT"})
+    assert list(daily.columns) == ["date", "gate_up", "gate_rising"]
+    assert list(intraday.columns) == ["date", "gate_up"]
+    assert set(daily["gate_up"].dropna()) == {0.0, 1.0}  # the flags themselves are kept
+
+
+def test_a_4h_strategy_reads_the_pairs_4h_flag_off_its_own_candles():
+    strategy = load("TrendRider")
+    strategy.bot_start()
+    merges = sorted((inf.asset or "pair", inf.timeframe) for inf, _ in strategy._ft_informative)
+    assert merges == [("BTC/{stake}", "1d"), ("BTC/{stake}", "4h"), ("pair", "1d")]
+    base = candles(120, "4h")
+    gated = strategy.add_market_gate(base.copy())
+    expected = intraday_trend(base["close"], strategy.gate_ema_4h.value)
+    np.testing.assert_array_equal(gated["pair_gate_up_4h"].to_numpy(), expected.to_numpy())
+    assert set(expected.dropna()) == {0.0, 1.0}
+    # On another timeframe (a --timeframe override) the 4h candles are merged as before.
+    overridden = load("TrendRider")
+    overridden.timeframe = "1h"
+    overridden.bot_start()
+    assert ("pair", "4h") in {(inf.asset or "pair", inf.timeframe) for inf, _ in overridden._ft_informative}
+
+
 def test_missing_informative_columns_close_the_gate_and_disabled_gate_opens_it():
     frame = pd.DataFrame({"close": [1.0, 2.0]})
     assert load("EmaBbTrend").add_market_gate(frame.copy())["market_state"].tolist() == [RISK_OFF] * 2

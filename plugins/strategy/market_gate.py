@@ -26,6 +26,10 @@ Configuration (config.json, all optional)::
 the leader pair of the ``@informative`` declarations (the decorator's asset is fixed when the
 class is defined, so the mixin swaps it on the instance's copy of freqtrade's informative list).
 A pair whose leader or own informative data is missing never enters (state risk_off).
+
+Cost: each ``@informative`` merge is a share of the backtest, so the gate's own informatives hand
+freqtrade only their flag columns (not the candles' OHLCV), and a strategy on 4h candles reads the
+pair's 4h flag off its own candles instead of merging the same candles again.
 """
 
 import dataclasses
@@ -64,6 +68,9 @@ LEADER_FMT = "leader_{column}_{timeframe}"
 PAIR_FMT = "pair_{column}_{timeframe}"
 GATE_EXIT_TAG = "market_risk_off"
 _GATE_KEYS = {"enabled", "leader"}
+DAILY_FLAG_COLUMNS = ["date", "gate_up", "gate_rising"]
+INTRADAY_FLAG_COLUMNS = ["date", "gate_up"]
+INTRADAY_TIMEFRAME = "4h"
 
 
 def gate_settings(config: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +124,15 @@ class MarketGateMixin(OwnParametersMixin):
     def bot_start(self, **kwargs) -> None:
         super().bot_start(**kwargs)
         log_run_warnings(self)  # timeframe override, whitelist pairs without base-timeframe data
+        if self._pair_4h_on_base_candles():
+            # Here the timeframe is final (a config override is applied after __init__).
+            self._ft_informative = [
+                (inf, fn) for inf, fn in self._ft_informative
+                if not (inf.fmt == PAIR_FMT and inf.timeframe == INTRADAY_TIMEFRAME)
+            ]
+
+    def _pair_4h_on_base_candles(self) -> bool:
+        return self.timeframe == INTRADAY_TIMEFRAME and not self.gate_pair_in_own_informatives
 
     # --- informative columns (freqtrade merges them once each candle closed) ----------------------
 
@@ -130,21 +146,23 @@ class MarketGateMixin(OwnParametersMixin):
         dataframe["gate_up"] = intraday_trend(dataframe["close"], self.gate_ema_4h.value)
         return dataframe
 
+    # The gate's own merges carry only the flags: every merged column is copied again and again
+    # (the merge, the signal pass, the trim), and nothing reads the leader's OHLCV.
     @informative("1d", DEFAULT_LEADER, fmt=LEADER_FMT)
     def populate_gate_leader_1d(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return self._daily_flags(dataframe)
+        return self._daily_flags(dataframe)[DAILY_FLAG_COLUMNS]
 
     @informative("4h", DEFAULT_LEADER, fmt=LEADER_FMT)
     def populate_gate_leader_4h(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return self._intraday_flags(dataframe)
+        return self._intraday_flags(dataframe)[INTRADAY_FLAG_COLUMNS]
 
     @informative("1d", fmt=PAIR_FMT)
     def populate_gate_pair_1d(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return self._daily_flags(dataframe)
+        return self._daily_flags(dataframe)[DAILY_FLAG_COLUMNS]
 
     @informative("4h", fmt=PAIR_FMT)
     def populate_gate_pair_4h(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        return self._intraday_flags(dataframe)
+        return self._intraday_flags(dataframe)[INTRADAY_FLAG_COLUMNS]
 
     # --- the trading plan's three calls ------------------------------------------------------------
 
@@ -154,6 +172,10 @@ class MarketGateMixin(OwnParametersMixin):
             for column in ("leader_state", "pair_state", "market_state"):
                 dataframe[column] = RISK_ON
             return dataframe
+        pair_4h = self.gate_flag_columns("pair")[2]
+        if pair_4h not in dataframe and self._pair_4h_on_base_candles():
+            # 4h candles are the strategy's own: the same flag freqtrade's merge would have given.
+            dataframe[pair_4h] = intraday_trend(dataframe["close"], self.gate_ema_4h.value)
         states = {}
         missing = np.full(len(dataframe), np.nan)
         for who in ("leader", "pair"):
