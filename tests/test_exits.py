@@ -149,6 +149,23 @@ def test_hooks_follow_the_plan():
     assert adjust(108.0) is None
 
 
+def test_stop_only_plan_keeps_the_hard_stop_and_takes_no_profit():
+    strategy, trade = hooks(), fake_trade()
+    strategy.take_profits = False
+    call = dict(current_time=None, current_profit=0.0, min_stake=5.0, max_stake=1000.0,
+                current_entry_profit=0.0, current_exit_profit=0.0)
+    # 103 is TP1 and 108 TP2 of the staged plan above: neither sells anything here.
+    for rate in (103.0, 108.0, 150.0):
+        assert strategy.adjust_trade_position(trade, current_rate=rate, current_entry_rate=rate,
+                                              current_exit_rate=rate, **call) is None
+    # The stop stays at 100 - 2 x 2 = 96 however far the price ran: no break-even, no trailing,
+    # even if a TP1 exit were on the trade (one taken before the strategy changed its plan).
+    trade.filled_exit_tags = [TP1_TAG]
+    for rate in (102.0, 150.0):
+        stop = strategy.custom_stoploss("BTC/USDT", trade, None, rate, 0.5, after_fill=False)
+        assert rate * (1 - stop) == pytest.approx(96.0)
+
+
 def with_candles(strategy, candles):
     strategy.dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (candles, None))
     return strategy

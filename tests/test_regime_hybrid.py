@@ -204,6 +204,19 @@ def test_ladder_share_reaches_both_delegates(strategy):
         strategy.bot_loop_start(current_time=None)
 
 
+def test_trend_trades_keep_the_staged_plan_that_ema_bb_trend_drops(strategy):
+    """EmaBbTrend takes no profit (nothing to adjust, its TP levels not searched); the hybrid, its
+    subclass, keeps the staged plan for trend trades and position adjustment for its ladders."""
+    ema_bb_trend = type(strategy).__mro__[1]
+    assert ema_bb_trend.__name__ == "EmaBbTrend"
+    levels = ("exit_tp1_atr", "exit_tp2_extra_atr", "exit_trail_atr")
+    assert not ema_bb_trend.take_profits and not ema_bb_trend.position_adjustment_enable
+    assert not any(getattr(ema_bb_trend, name).optimize for name in levels)
+    assert strategy.take_profits and strategy.position_adjustment_enable
+    assert all(getattr(strategy, name).optimize for name in levels)
+    assert all(getattr(strategy, name) is not getattr(ema_bb_trend, name) for name in levels)
+
+
 # --- offline backtest ----------------------------------------------------------------------------
 
 

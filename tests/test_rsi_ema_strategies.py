@@ -54,8 +54,8 @@ def test_cross_fit_picks_the_pair_with_best_forward_return():
     assert fit_cross_emas(pd.DataFrame({"close": close}), min_signals=3) in [(10, 30), (20, 50), (20, 100), (50, 100)]
 
 
-@pytest.mark.parametrize("strategy", ["RsiMeanReversion", "EmaBbTrend"])
-def test_offline_backtest_takes_partial_exits(strategy, tmp_path):
+def backtest_trades(strategy: str, tmp_path: Path) -> list[dict]:
+    """The trades of an offline freqtrade backtest of ``strategy`` on 2025-03..06 (bundled data)."""
     result = run_freqtrade(
         "backtesting", "--config", str(CONFIG), "--userdir", str(USER_DATA), "--strategy", strategy,
         "--timerange", "20250301-20250701", "--export", "trades", "--backtest-directory", str(tmp_path),
@@ -64,9 +64,13 @@ def test_offline_backtest_takes_partial_exits(strategy, tmp_path):
     assert result.returncode == 0 and not error_lines(result.stdout + result.stderr), result.stderr[-3000:]
     from freqtrade.data.btanalysis import load_backtest_stats
 
-    stats = load_backtest_stats(tmp_path)["strategy"][strategy]
-    trades = stats["trades"]
+    trades = load_backtest_stats(tmp_path)["strategy"][strategy]["trades"]
     assert len(trades) > 0
+    return trades
+
+
+def test_offline_backtest_takes_partial_exits(tmp_path):
+    trades = backtest_trades("RsiMeanReversion", tmp_path)
     partial = [(t, o) for t in trades for o in t["orders"] if not o["ft_is_entry"] and o["ft_order_tag"] == "tp1"]
     assert partial, "no TP1 partial exit in the backtest"
     for trade, order in partial:
@@ -74,7 +78,20 @@ def test_offline_backtest_takes_partial_exits(strategy, tmp_path):
         # TP1 sells half of the position (amount precision may round it down a little).
         assert order["amount"] == pytest.approx(entry["amount"] / 2, rel=0.02)
         assert trade["exit_reason"] in {"tp2", "trailing_stop_loss", "stop_loss", "break_even",
-                                        "rsi_overbought", "ema_cross_down", "market_risk_off", "force_exit"}
+                                        "rsi_overbought", "market_risk_off", "force_exit"}
+
+
+def test_ema_bb_trend_holds_until_the_trend_breaks_or_the_stop(tmp_path):
+    """EmaBbTrend takes no profit: one exit per trade, by its signal, the gate or the hard stop."""
+    trades = backtest_trades("EmaBbTrend", tmp_path)
+    for trade in trades:
+        exits = [o for o in trade["orders"] if not o["ft_is_entry"]]
+        assert len(exits) == 1 and exits[0]["ft_order_tag"] not in {"tp1", "tp2", "break_even"}
+        assert trade["exit_reason"] in {"ema_cross_down", "market_risk_off", "stop_loss",
+                                        "trailing_stop_loss", "force_exit"}, trade["exit_reason"]
+        if trade["exit_reason"] in {"stop_loss", "trailing_stop_loss"}:
+            # The ATR hard stop below the entry, never a break-even or trailing stop above it.
+            assert trade["close_rate"] < trade["open_rate"]
 
 
 def tiny_datadir(tmp_path, candles: int, price) -> Path:

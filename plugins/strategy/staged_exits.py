@@ -27,6 +27,12 @@ the entry price - ``exit_stop_pct`` (5%), ``exit_tp1_pct`` (2%), ``exit_trail_pc
 ``exit_tp2_pct`` (5%) - and the sizing stop at ``exit_stop_pct`` below the price. ``"atr"`` stays
 the default; the percent parameters are not searched unless a strategy redeclares them.
 
+Stop only (``take_profits = False`` on the strategy class): the plan keeps its hard stop and
+nothing else - no TP1/TP2, no break-even or trailing stop - and the strategy's exit signal closes
+the trade. For trend followers, whose winners a take-profit cuts short (EmaBbTrend, see its
+docstring); such a strategy can turn ``position_adjustment_enable`` off, as nothing else in the plan
+adjusts a position.
+
 The ATR of a trade is the ATR of the last candle closed before it opened, stored once on the trade
 (``trade.set_custom_data("entry_atr", ...)``), so restarts and backtests see the same plan. In
 backtesting, TP1/TP2 are checked at the candle open (the rate freqtrade passes that hook); the
@@ -103,6 +109,8 @@ class StagedExitsMixin(AtrSizingMixin):
 
     position_adjustment_enable = True
     use_custom_stoploss = True
+    # False: the hard stop only (the module docstring's "Stop only").
+    take_profits = True
 
     exit_tp1_atr = DecimalParameter(1.0, 4.0, default=2.0, decimals=1, space="sell")
     exit_tp2_extra_atr = DecimalParameter(1.0, 6.0, default=3.0, decimals=1, space="sell")
@@ -194,7 +202,7 @@ class StagedExitsMixin(AtrSizingMixin):
         plan = self.exit_plan(trade)
         if plan is None:
             return None
-        stop = plan.stop_price(self.tp1_done(trade), peak=current_rate)
+        stop = plan.stop_price(self.take_profits and self.tp1_done(trade), peak=current_rate)
         return stoploss_from_absolute(stop, current_rate, is_short=trade.is_short)
 
     def adjust_trade_position(
@@ -209,7 +217,7 @@ class StagedExitsMixin(AtrSizingMixin):
         strategy hook it calls, so one hook instead of ``custom_exit`` too keeps backtests fast.
         Returning ``-trade.stake_amount`` closes the whole position (freqtrade's documented way).
         """
-        if trade.has_open_orders:
+        if not self.take_profits or trade.has_open_orders:
             return None
         plan = self.exit_plan(trade)
         if plan is None:
