@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from freqtrade.strategy import stoploss_from_absolute
+from freqtrade.strategy import DecimalParameter, stoploss_from_absolute
 from plugins.quant.exits import ExitEvent, StagedExitPlan, atr_tp_sl
 from plugins.strategy.staged_exits import BREAK_EVEN_TAG, ENTRY_ATR_KEY, TP1_TAG, TP2_TAG, StagedExitsMixin
 
@@ -121,6 +121,26 @@ def test_mixin_parameters_are_per_class():
         pass
 
     assert Other.exit_tp1_atr is not Hooks.exit_tp1_atr is not StagedExitsMixin.exit_tp1_atr
+
+
+def test_take_profit_levels_are_searched_only_with_take_profits_on():
+    class StopOnly(StagedExitsMixin):
+        take_profits = False
+
+    class PlanAgain(StopOnly):
+        take_profits = True
+
+    class OwnLevel(StopOnly):
+        exit_tp1_atr = DecimalParameter(1.0, 2.0, default=1.5, space="sell")
+
+    levels = ("exit_tp1_atr", "exit_tp2_extra_atr", "exit_trail_atr")
+    assert not any(getattr(StopOnly, name).optimize for name in levels)
+    assert all(getattr(PlanAgain, name).optimize for name in levels)
+    assert StopOnly.exit_stop_atr.optimize  # the hard stop is still searched
+    # A redeclared level keeps its own declaration; the inherited ones follow the switch.
+    assert OwnLevel.exit_tp1_atr.optimize and OwnLevel.exit_tp1_atr.high == 2.0
+    assert not OwnLevel.exit_trail_atr.optimize
+    assert StagedExitsMixin.exit_tp1_atr.optimize  # the mixin's own declaration is untouched
 
 
 def test_hooks_follow_the_plan():

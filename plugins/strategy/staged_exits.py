@@ -31,7 +31,10 @@ Stop only (``take_profits = False`` on the strategy class): the plan keeps its h
 nothing else - no TP1/TP2, no break-even or trailing stop - and the strategy's exit signal closes
 the trade. For trend followers, whose winners a take-profit cuts short (EmaBbTrend, see its
 docstring); such a strategy can turn ``position_adjustment_enable`` off, as nothing else in the plan
-adjusts a position.
+adjusts a position. The ATR take-profit levels (``TAKE_PROFIT_LEVELS``) follow the switch in
+hyperopt: a class that inherits them searches them only while its ``take_profits`` is True (so a
+subclass of a stop-only strategy that turns the plan back on searches them again); a class that
+redeclares one keeps its own declaration.
 
 The ATR of a trade is the ATR of the last candle closed before it opened, stored once on the trade
 (``trade.set_custom_data("entry_atr", ...)``), so restarts and backtests see the same plan. In
@@ -61,6 +64,8 @@ TP2_TAG = "tp2"
 BREAK_EVEN_TAG = "break_even"
 ENTRY_ATR_KEY = "entry_atr"
 EXIT_MODES = ["atr", "percent"]
+# The ATR plan's parameters that only matter with take-profits on (searched only then).
+TAKE_PROFIT_LEVELS = ("exit_tp1_atr", "exit_tp2_extra_atr", "exit_trail_atr")
 
 
 class AtrSizingMixin(OwnParametersMixin):
@@ -111,6 +116,14 @@ class StagedExitsMixin(AtrSizingMixin):
     use_custom_stoploss = True
     # False: the hard stop only (the module docstring's "Stop only").
     take_profits = True
+
+    def __init_subclass__(cls, **kwargs):
+        declared = {name for name in TAKE_PROFIT_LEVELS if name in cls.__dict__}
+        super().__init_subclass__(**kwargs)  # OwnParametersMixin: the inherited ones become copies
+        for name in TAKE_PROFIT_LEVELS:
+            if name not in declared:
+                getattr(cls, name).optimize = (
+                    cls.take_profits and getattr(StagedExitsMixin, name).optimize)
 
     exit_tp1_atr = DecimalParameter(1.0, 4.0, default=2.0, decimals=1, space="sell")
     exit_tp2_extra_atr = DecimalParameter(1.0, 6.0, default=3.0, decimals=1, space="sell")

@@ -61,14 +61,10 @@ class EmaBbTrend(AtrManagedStrategy):
     buy_trend_min = DecimalParameter(0.0, 0.8, default=0.3, decimals=1, space="buy")
 
     # Exits: the trend's end or the hard stop (exit_stop_atr); the staged plan's take-profit,
-    # break-even and trailing levels are off, so their parameters are not searched, and nothing
+    # break-even and trailing levels are off (hyperopt no longer searches them), and nothing
     # adjusts a position (no hook call, no trade copy per candle).
     take_profits = False
     position_adjustment_enable = False
-    exit_tp1_atr = DecimalParameter(1.0, 4.0, default=2.0, decimals=1, space="sell", optimize=False)
-    exit_tp2_extra_atr = DecimalParameter(1.0, 6.0, default=3.0, decimals=1, space="sell",
-                                          optimize=False)
-    exit_trail_atr = DecimalParameter(1.0, 4.0, default=2.5, decimals=1, space="sell", optimize=False)
 
     plot_config = {
         "main_plot": {

@@ -97,12 +97,9 @@ class RegimeHybrid(EmaBbTrend):
     # stoploss -0.25 (last resort), custom stoploss. EmaBbTrend turns position adjustment off;
     # the ladders and the trend exit below need it.
     position_adjustment_enable = True
-    # Trend trades keep the staged plan that EmaBbTrend dropped (its take-profit levels searched
-    # again): on 2020-2021 the hybrid without it made less (docstring, "Trend trades").
+    # Trend trades keep the staged plan that EmaBbTrend dropped (its take-profit levels are
+    # searched again): on 2020-2021 the hybrid without it made less (docstring, "Trend trades").
     take_profits = True
-    exit_tp1_atr = DecimalParameter(1.0, 4.0, default=2.0, decimals=1, space="sell")
-    exit_tp2_extra_atr = DecimalParameter(1.0, 6.0, default=3.0, decimals=1, space="sell")
-    exit_trail_atr = DecimalParameter(1.0, 4.0, default=2.5, decimals=1, space="sell")
     # Grid ladders alternate buys and sells for as long as they run; DCA caps itself (max_steps).
     max_entry_position_adjustment = -1
     # Ladder orders rest until their ladder moves on (delegates' check_*_timeout); trend orders
