@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from freqtrade.strategy import DecimalParameter, stoploss_from_absolute
+from freqtrade.strategy import BooleanParameter, DecimalParameter, stoploss_from_absolute
 from plugins.quant.exits import ExitEvent, StagedExitPlan, atr_tp_sl
-from plugins.strategy.staged_exits import BREAK_EVEN_TAG, ENTRY_ATR_KEY, TP1_TAG, TP2_TAG, StagedExitsMixin
+from plugins.strategy.staged_exits import (BREAK_EVEN_TAG, ENTRY_ATR_KEY, POSITION_CAP_TAG, TP1_TAG,
+                                          TP2_TAG, StagedExitsMixin)
 
 
 # entry 100, ATR 2: hard stop 96, TP1 103, TP2 108, trailing 3 behind the peak after TP1.
@@ -184,6 +185,54 @@ def test_stop_only_plan_keeps_the_hard_stop_and_takes_no_profit():
     for rate in (102.0, 150.0):
         stop = strategy.custom_stoploss("BTC/USDT", trade, None, rate, 0.5, after_fill=False)
         assert rate * (1 - stop) == pytest.approx(96.0)
+
+
+def test_take_profits_as_a_parameter_switches_the_plan():
+    class Switchable(StagedExitsMixin):
+        timeframe = "1h"
+        take_profits = BooleanParameter(default=False, space="sell")
+
+    # Searchable switch: hyperopt can turn the plan on, so its levels stay searchable.
+    assert Switchable.exit_tp1_atr.optimize and Switchable.exit_trail_atr.optimize
+    strategy, trade = Switchable(), fake_trade()
+    for name, value in {"exit_stop_atr": 2.0, "exit_tp1_atr": 1.5}.items():
+        getattr(strategy, name).value = value
+    call = dict(current_time=None, current_profit=0.0, min_stake=5.0, max_stake=1000.0,
+                current_entry_profit=0.0, current_exit_profit=0.0, current_rate=103.0,
+                current_entry_rate=103.0, current_exit_rate=103.0)
+    assert not strategy.takes_profits() and strategy.adjust_trade_position(trade, **call) is None
+    strategy.take_profits.value = True
+    try:
+        assert strategy.adjust_trade_position(trade, **call) == (-40.0, TP1_TAG)
+    finally:
+        strategy.take_profits.value = False
+
+
+def test_position_cap_trims_a_winner_back_to_its_share():
+    strategy = hooks()
+    strategy.take_profits = False
+    strategy.position_max_share.value = 0.2
+    strategy.wallets = SimpleNamespace(get_total_stake_amount=lambda: 1000.0)
+    # 0.8 coins bought for 80 (stake 80): worth 240 at 300, 24 % of the 1,000 equity.
+    trade = fake_trade(amount=0.8)
+    call = dict(current_time=None, current_profit=0.0, min_stake=5.0, max_stake=1000.0,
+                current_entry_profit=0.0, current_exit_profit=0.0)
+
+    def adjust(rate):
+        return strategy.adjust_trade_position(trade, current_rate=rate, current_entry_rate=rate,
+                                              current_exit_rate=rate, **call)
+
+    try:
+        # 240 > 210 (20 % + 5 %): sell 1 - 200 / 240 = 1/6 of the stake, i.e. of the amount.
+        stake, tag = adjust(300.0)
+        assert tag == POSITION_CAP_TAG and stake == pytest.approx(-80.0 / 6)
+        assert adjust(260.0) is None  # worth 208: within the tolerance
+        trade.has_open_orders = True
+        assert adjust(300.0) is None
+    finally:
+        strategy.position_max_share.value = 0.0
+    trade.has_open_orders = False
+    assert adjust(300.0) is None  # off by default
 
 
 def with_candles(strategy, candles):

@@ -10,6 +10,7 @@ import talib
 from plugins.quant.sizing import (
     atr_risk_stake,
     atr_stop_distance,
+    position_trim_share,
     realised_daily_volatility,
     risk_stake,
     volatility_target_share,
@@ -115,6 +116,31 @@ def test_volatility_target_share_validates_settings():
         volatility_target_share(0.03, 0.0, 0.2)
     with pytest.raises(ValueError):
         volatility_target_share(0.03, 0.02, 1.5)
+
+
+# --- trimming a winner back to its cap (SignalVote) -----------------------------------------------
+
+def test_position_trim_share_sells_back_to_the_cap():
+    # Worth 300 of a 1,000 equity against a 20 % cap: sell 1 - 200 / 300 = a third.
+    assert position_trim_share(300.0, 1000.0, 0.2) == pytest.approx(1 / 3)
+    # Within the cap plus the 5 % tolerance (210): nothing; just past it: back to 200.
+    assert position_trim_share(200.0, 1000.0, 0.2) == 0.0
+    assert position_trim_share(210.0, 1000.0, 0.2) == 0.0
+    assert position_trim_share(212.0, 1000.0, 0.2) == pytest.approx(12 / 212)
+    assert position_trim_share(205.0, 1000.0, 0.2, tolerance=0.0) == pytest.approx(5 / 205)
+
+
+@pytest.mark.parametrize("value, equity", [(float("nan"), 1000.0), (300.0, 0.0), (0.0, 1000.0),
+                                           (300.0, None), (-5.0, 1000.0)])
+def test_position_trim_share_sells_nothing_on_unusable_values(value, equity):
+    assert position_trim_share(value, equity, 0.2) == 0.0
+
+
+def test_position_trim_share_validates_settings():
+    with pytest.raises(ValueError, match="max_share"):
+        position_trim_share(300.0, 1000.0, 0.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        position_trim_share(300.0, 1000.0, 0.2, tolerance=-0.1)
 
 
 def test_realised_daily_volatility_hand_computed():

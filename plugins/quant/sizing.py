@@ -8,6 +8,9 @@ So a trade stopped out at its stop loses ``risk_fraction`` of equity (before fee
 whatever the pair's volatility: volatile pairs get smaller stakes, quiet pairs larger ones, up to
 the cap. Pure arithmetic, used by ``plugins.strategy.staged_exits.AtrSizingMixin.custom_stake_amount`` and
 importable by any strategy that sizes on a stop distance.
+
+``position_trim_share`` is the other side of sizing: how much of a held position to sell so that
+a winner that grew past its cap is worth ``max_share`` of equity again (SignalVote's position cap).
 """
 
 import math
@@ -93,6 +96,30 @@ def volatility_target_share(volatility: float, target: float, max_share: float) 
     if volatility is None or not math.isfinite(volatility) or volatility <= 0:
         return 0.0
     return max_share * min(1.0, target / volatility)
+
+
+def position_trim_share(position_value: float, equity: float, max_share: float,
+                        tolerance: float = 0.05) -> float:
+    """Share of a held position to sell so it is worth ``max_share`` of ``equity`` again.
+
+        share = 1 - max_share x equity / position_value      (0 while within the cap)
+
+    The trim starts only once the position is worth more than ``max_share x (1 + tolerance)`` of
+    equity: a position hovering at the cap would otherwise be trimmed on every candle, a fee each
+    time. Returns 0.0 ("sell nothing") when a value is unusable (NaN, zero, negative).
+
+    Raises ValueError for invalid settings (max_share outside (0, 1], tolerance negative).
+    """
+    _check_fraction("max_share", max_share)
+    if not (isinstance(tolerance, (int, float)) and tolerance >= 0):
+        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
+    values = (position_value, equity)
+    if not all(v is not None and math.isfinite(v) and v > 0 for v in values):
+        return 0.0
+    cap = max_share * equity
+    if position_value <= cap * (1 + tolerance):
+        return 0.0
+    return 1.0 - cap / position_value
 
 
 def realised_daily_volatility(close: pd.Series, candles_per_day: int, window_days: int) -> pd.Series:

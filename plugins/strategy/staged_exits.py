@@ -27,14 +27,21 @@ the entry price - ``exit_stop_pct`` (5%), ``exit_tp1_pct`` (2%), ``exit_trail_pc
 ``exit_tp2_pct`` (5%) - and the sizing stop at ``exit_stop_pct`` below the price. ``"atr"`` stays
 the default; the percent parameters are not searched unless a strategy redeclares them.
 
-Stop only (``take_profits = False`` on the strategy class): the plan keeps its hard stop and
-nothing else - no TP1/TP2, no break-even or trailing stop - and the strategy's exit signal closes
-the trade. For trend followers, whose winners a take-profit cuts short (EmaBbTrend, see its
+Stop only (``take_profits = False`` on the strategy class, or a ``BooleanParameter`` named
+``take_profits`` so a parameter file or hyperopt can switch the plan back on, as SignalVote does):
+the plan keeps its hard stop and nothing else - no TP1/TP2, no break-even or trailing stop - and
+the strategy's exit signal closes the trade. For trend followers, whose winners a take-profit cuts short (EmaBbTrend, see its
 docstring); such a strategy can turn ``position_adjustment_enable`` off, as nothing else in the plan
 adjusts a position. The ATR take-profit levels (``TAKE_PROFIT_LEVELS``) follow the switch in
 hyperopt: a class that inherits them searches them only while its ``take_profits`` is True (so a
 subclass of a stop-only strategy that turns the plan back on searches them again); a class that
 redeclares one keeps its own declaration.
+
+Position cap (``position_max_share`` > 0, off by default): a held position worth more than that
+share of equity (freqtrade's stake capital: free balance + open stakes at cost) is trimmed back to
+it through ``adjust_trade_position``, tag ``"position_cap"`` (``plugins.quant.sizing.
+position_trim_share``, 5 % tolerance). Without take-profits a winner can grow to dominate the
+wallet and hand a large part of it back in one crash; the cap sells the growth above the share.
 
 The ATR of a trade is the ATR of the last candle closed before it opened, stored once on the trade
 (``trade.set_custom_data("entry_atr", ...)``), so restarts and backtests see the same plan. In
@@ -53,15 +60,17 @@ import pandas as pd
 from freqtrade.exchange import timeframe_to_prev_date
 from freqtrade.persistence import Trade
 from freqtrade.strategy import CategoricalParameter, DecimalParameter, stoploss_from_absolute
+from freqtrade.strategy.parameters import BaseParameter
 
 from plugins.quant.exits import StagedExitPlan
-from plugins.quant.sizing import atr_risk_stake
+from plugins.quant.sizing import atr_risk_stake, position_trim_share
 from plugins.strategy.strategy_params import OwnParametersMixin
 
 
 TP1_TAG = "tp1"
 TP2_TAG = "tp2"
 BREAK_EVEN_TAG = "break_even"
+POSITION_CAP_TAG = "position_cap"
 ENTRY_ATR_KEY = "entry_atr"
 EXIT_MODES = ["atr", "percent"]
 # The ATR plan's parameters that only matter with take-profits on (searched only then).
@@ -114,16 +123,20 @@ class StagedExitsMixin(AtrSizingMixin):
 
     position_adjustment_enable = True
     use_custom_stoploss = True
-    # False: the hard stop only (the module docstring's "Stop only").
+    # False: the hard stop only (the module docstring's "Stop only"); may be a BooleanParameter.
     take_profits = True
 
     def __init_subclass__(cls, **kwargs):
         declared = {name for name in TAKE_PROFIT_LEVELS if name in cls.__dict__}
         super().__init_subclass__(**kwargs)  # OwnParametersMixin: the inherited ones become copies
+        switch = cls.take_profits
+        # A searchable switch can turn the plan on in hyperopt, so the levels stay searchable.
+        may_take_profits = (switch.optimize or switch.value) if isinstance(switch, BaseParameter) \
+            else switch
         for name in TAKE_PROFIT_LEVELS:
             if name not in declared:
-                getattr(cls, name).optimize = (
-                    cls.take_profits and getattr(StagedExitsMixin, name).optimize)
+                getattr(cls, name).optimize = bool(
+                    may_take_profits and getattr(StagedExitsMixin, name).optimize)
 
     exit_tp1_atr = DecimalParameter(1.0, 4.0, default=2.0, decimals=1, space="sell")
     exit_tp2_extra_atr = DecimalParameter(1.0, 6.0, default=3.0, decimals=1, space="sell")
@@ -145,8 +158,17 @@ class StagedExitsMixin(AtrSizingMixin):
     exit_trail_pct = DecimalParameter(0.01, 0.06, default=0.03, decimals=3, space="sell",
                                       optimize=False)
 
+    # 0: off (the module docstring's "Position cap").
+    position_max_share = DecimalParameter(0.0, 0.5, default=0.0, decimals=2, space="sizing",
+                                          optimize=False)
+
     def percent_mode(self) -> bool:
         return self.exit_mode.value == "percent"
+
+    def takes_profits(self) -> bool:
+        """The ``take_profits`` switch: a class constant, or a parameter's current value."""
+        switch = self.take_profits
+        return bool(switch.value if isinstance(switch, BaseParameter) else switch)
 
     def sizing_stop(self, pair: str, current_rate: float) -> dict[str, float]:
         if self.percent_mode():
@@ -215,7 +237,7 @@ class StagedExitsMixin(AtrSizingMixin):
         plan = self.exit_plan(trade)
         if plan is None:
             return None
-        stop = plan.stop_price(self.take_profits and self.tp1_done(trade), peak=current_rate)
+        stop = plan.stop_price(self.takes_profits() and self.tp1_done(trade), peak=current_rate)
         return stoploss_from_absolute(stop, current_rate, is_short=trade.is_short)
 
     def adjust_trade_position(
@@ -224,13 +246,20 @@ class StagedExitsMixin(AtrSizingMixin):
         current_exit_rate: float, current_entry_profit: float, current_exit_profit: float,
         **kwargs,
     ) -> float | tuple[float | None, str | None] | None:
-        """TP2 (everything), else TP1 (``exit_tp1_share`` of the stake), else the break-even guard.
+        """The position cap's trim, else TP2 (everything), else TP1 (``exit_tp1_share`` of the
+        stake), else the break-even guard.
 
         All plan-driven exits go through this one hook: freqtrade deep-copies the trade for every
         strategy hook it calls, so one hook instead of ``custom_exit`` too keeps backtests fast.
-        Returning ``-trade.stake_amount`` closes the whole position (freqtrade's documented way).
+        Returning ``-trade.stake_amount`` closes the whole position (freqtrade's documented way);
+        a part of it sells that part of the amount.
         """
-        if not self.take_profits or trade.has_open_orders:
+        if trade.has_open_orders:
+            return None
+        trim = self.position_trim(trade, current_exit_rate)
+        if trim is not None:
+            return trim
+        if not self.takes_profits():
             return None
         plan = self.exit_plan(trade)
         if plan is None:
@@ -243,3 +272,13 @@ class StagedExitsMixin(AtrSizingMixin):
         if tp1_done and plan.stop_hit(plan.break_even, current_exit_rate):
             return -trade.stake_amount, BREAK_EVEN_TAG
         return None
+
+    def position_trim(self, trade: Trade, rate: float) -> tuple[float, str] | None:
+        """The partial exit that brings a position above ``position_max_share`` back to it."""
+        cap = float(self.position_max_share.value)
+        if cap <= 0:
+            return None
+        share = position_trim_share(trade.amount * rate, self.wallets.get_total_stake_amount(), cap)
+        if share <= 0:
+            return None
+        return -trade.stake_amount * share, POSITION_CAP_TAG
