@@ -85,6 +85,7 @@ from freqtrade.strategy.parameters import BaseParameter  # noqa: E402
 
 from plugins.quant.signals import SIGNALS  # noqa: E402
 from plugins.quant.market_gate import RISK_OFF, RISK_ON  # noqa: E402
+from plugins.strategy.market_gate import GATE_EXIT_TAG  # noqa: E402
 from tests.conftest import CONFIG, STRATEGY_DIR, USER_DATA, error_lines, run_freqtrade  # noqa: E402
 
 sys.path.insert(0, str(STRATEGY_DIR))
@@ -129,6 +130,10 @@ def test_parameters_follow_the_issue():
             instance.exit_trail_pct.value, instance.exit_tp1_share.value) == (0.05, 0.02, 0.05,
                                                                                0.03, 0.5)
     assert instance.timeframe == "1h" and not instance.can_short
+    # Stop only by default (the seed's take-profits one switch away), 7 % a trade, 20 % cap.
+    assert isinstance(instance.take_profits, BooleanParameter) and instance.take_profits.space == "sell"
+    assert not instance.takes_profits()
+    assert (instance.sizing_max_share.value, instance.position_max_share.value) == (0.07, 0.2)
 
 
 def test_entry_tag_names_the_mode_and_the_agreeing_members():
@@ -153,20 +158,20 @@ def test_the_default_vote_needs_four_agreeing_members():
         "vote:ema_cross+supertrend+donchian_breakout+rsi_momentum|risk_on")
 
 
-def test_a_trade_stakes_at_most_a_tenth_of_equity():
-    """1 % of equity risked on the 5 % stop would stake 20 %; the default share caps it at 10 %,
+def test_a_trade_stakes_at_most_seven_percent_of_equity():
+    """1 % of equity risked on the 5 % stop would stake 20 %; the default share caps it at 7 %,
     and the gate's risk_small halves that."""
     instance = SignalVote(STRATEGY_CONFIG)  # class defaults
     instance.wallets = SimpleNamespace(get_total_stake_amount=lambda: 10_000.0)
     call = dict(pair="BTC/USDT", current_time=None, current_rate=100.0, proposed_stake=5000.0,
                 min_stake=5.0, max_stake=9000.0, leverage=1.0, side="long")
-    assert instance.custom_stake_amount(entry_tag="vote:a+b|risk_on", **call) == pytest.approx(1000.0)
-    assert instance.custom_stake_amount(entry_tag="vote:a+b|risk_small", **call) == pytest.approx(500.0)
+    assert instance.custom_stake_amount(entry_tag="vote:a+b|risk_on", **call) == pytest.approx(700.0)
+    assert instance.custom_stake_amount(entry_tag="vote:a+b|risk_small", **call) == pytest.approx(350.0)
     instance.sizing_max_share.value = 0.2
     try:
         assert instance.custom_stake_amount(entry_tag="vote:a+b|risk_on", **call) == pytest.approx(2000.0)
     finally:
-        instance.sizing_max_share.value = 0.1
+        instance.sizing_max_share.value = DEFAULTS["sizing_max_share"]
 
 
 def test_switched_off_members_do_not_vote():
@@ -213,14 +218,13 @@ def test_plot_config_series_exist():
     assert len(subplots["Member votes"]) == 9 and "vote_confidence" in subplots["Vote confidence"]
 
 
-@pytest.mark.parametrize("mode", ["vote", "weighted"])
-def test_offline_backtest_in_percent_mode(mode, tmp_path):
-    """A real offline backtest: mode-tagged entries, TP1 at +2% closing half the position."""
+def offline_backtest(tmp_path, params: dict) -> list[dict]:
+    """The trades of a real offline SignalVote backtest (2025-03/04) with a parameter file."""
     strategies = tmp_path / "strategies"
     strategies.mkdir()
     shutil.copy(STRATEGY_DIR / "SignalVote.py", strategies)
     (strategies / "SignalVote.json").write_text(json.dumps(
-        {"strategy_name": "SignalVote", "params": {"buy": {"agg_mode": mode}}}))
+        {"strategy_name": "SignalVote", "params": params}))
     result = run_freqtrade(
         "backtesting", "--config", str(CONFIG), "--userdir", str(USER_DATA), "--strategy",
         "SignalVote", "--strategy-path", str(strategies), "--timerange", "20250301-20250501",
@@ -231,6 +235,27 @@ def test_offline_backtest_in_percent_mode(mode, tmp_path):
 
     trades = load_backtest_stats(tmp_path)["strategy"]["SignalVote"]["trades"]
     assert trades
+    return trades
+
+
+def test_offline_backtest_default_exits_at_the_stop_or_the_gate_only(tmp_path):
+    """Default (stop only): no take-profit order; a stop closes at the 5 % hard stop."""
+    trades = offline_backtest(tmp_path, {"buy": {"agg_mode": "vote"}})
+    exit_tags = {o["ft_order_tag"] for t in trades for o in t["orders"] if not o["ft_is_entry"]}
+    assert not exit_tags & {"tp1", "tp2", "break_even"}, exit_tags
+    reasons = {t["exit_reason"] for t in trades}
+    assert reasons <= {"stop_loss", GATE_EXIT_TAG, "force_exit", "position_cap"}, reasons
+    stops = [t for t in trades if t["exit_reason"] == "stop_loss"]
+    assert stops
+    for t in stops:
+        assert t["close_rate"] == pytest.approx(t["open_rate"] * 0.95, rel=2e-3)
+
+
+@pytest.mark.parametrize("mode", ["vote", "weighted"])
+def test_offline_backtest_with_the_seed_take_profits(mode, tmp_path):
+    """``take_profits`` on: mode-tagged entries, TP1 at +2% closing half the position."""
+    trades = offline_backtest(tmp_path, {"buy": {"agg_mode": mode},
+                                         "sell": {"take_profits": True}})
     assert all(t["enter_tag"].startswith(f"{mode}:") for t in trades)
     members = {m for t in trades for m in t["enter_tag"].split(":")[1].split("|")[0].split("+")}
     assert members <= set(SIGNALS) and members
