@@ -30,9 +30,9 @@ the default; the percent parameters are not searched unless a strategy redeclare
 Stop only (``take_profits = False`` on the strategy class, or a ``BooleanParameter`` named
 ``take_profits`` so a parameter file or hyperopt can switch the plan back on, as SignalVote does):
 the plan keeps its hard stop and nothing else - no TP1/TP2, no break-even or trailing stop - and
-the strategy's exit signal closes the trade. For trend followers, whose winners a take-profit cuts short (EmaBbTrend, see its
-docstring); such a strategy can turn ``position_adjustment_enable`` off, as nothing else in the plan
-adjusts a position. The ATR take-profit levels (``TAKE_PROFIT_LEVELS``) follow the switch in
+the strategy's exit signal closes the trade. For trend followers, whose winners a take-profit cuts
+short (EmaBbTrend, see its docstring); such a strategy can turn ``position_adjustment_enable`` off
+when it has no position cap either, as nothing else in the plan adjusts a position. The ATR take-profit levels (``TAKE_PROFIT_LEVELS``) follow the switch in
 hyperopt: a class that inherits them searches them only while its ``take_profits`` is True (so a
 subclass of a stop-only strategy that turns the plan back on searches them again); a class that
 redeclares one keeps its own declaration.

@@ -20,9 +20,8 @@ Trading plan (1h candles, long only on spot)
   the staged plan in percent mode: the -5 % stop (seed 003). The seed's take-profits (TP1 +2 %
   closes 50 %, then break-even and a 3 % trailing stop, TP2 +5 %) are one switch away,
   ``take_profits`` (sell space), and off by default: they sold the trends the signals found.
-  On 2020-2021 (chosen there) and 2022-2025 (judged there) the seed plan lost 8.55 % a year out of
-  sample, stop only with the position cap below made 12.4 % (docs/signal-vote.md, "Stop only with
-  a position cap").
+  Chosen on 2020-2021; out of sample (2022-2025) the seed plan lost 8.55 % a year, stop only with
+  the position cap below made 12.35 % (docs/signal-vote.md, "Stop only with a position cap").
 - Risk (shared frame, plugins/strategy/atr_strategy.py): stake sized so the 5% stop costs
   sizing_risk of equity, at most sizing_max_share (7 %) per trade; a held position worth more than
   position_max_share (20 %) of equity is trimmed back to it (tag ``position_cap``); DrawdownGuard.
