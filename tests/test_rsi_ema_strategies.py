@@ -48,6 +48,15 @@ def test_pair_table_errors_are_clear(tmp_path):
         PairTable(tmp_path / "t.json", "X").get("BTC/USDT", "ema")
 
 
+def test_a_replaced_pair_table_is_read_in_the_block_and_the_file_after(tmp_path):
+    (tmp_path / "t.json").write_text('{"X": {"default": {"ema": 100}, "pairs": {"BTC/USDT": {"ema": 50}}}}')
+    table = PairTable(tmp_path / "t.json", "X")
+    with table.replaced_by({"default": {"ema": 100}, "pairs": {"BTC/USDT": {"ema": 200}}}):
+        assert table.get("BTC/USDT", "ema") == 200
+        assert table.get("ETH/USDT", "ema") == 100
+    assert table.get("BTC/USDT", "ema") == 50
+
+
 def test_cross_fit_picks_the_pair_with_best_forward_return():
     # A saw-tooth trend: every candidate crosses; the fit returns one of the candidates.
     close = pd.Series(100 + np.sin(np.arange(2000) / 40) * 10 + np.arange(2000) * 0.01)

@@ -148,6 +148,104 @@ def test_cache_serves_a_rerun_and_follows_the_strategy_source(userdir, tmp_path)
     assert cache_keys(plan(req)) == keys_before
 
 
+def test_cache_follows_a_parent_strategy_and_the_files_beside_the_strategy(tmp_path):
+    """RegimeHybrid imports EmaBbTrend by its bare name and EmaBbTrend reads ema_periods.json:
+    editing either, or adding freqtrade's <Strategy>.json parameter file, must recompute."""
+    from plugins.integration.validation_runner import code_digest
+
+    folder = tmp_path / "strategies"
+    folder.mkdir()
+    (folder / "TinyCross.py").write_text(TINY)
+    child = folder / "TinyChild.py"
+    child.write_text("from TinyCross import TinyCross\n\n\nclass TinyChild(TinyCross):\n    pass\n")
+    unrelated = folder / "CrashInJune.py"
+    unrelated.write_text(CRASH)
+    before = code_digest(str(child))
+
+    unrelated.write_text(CRASH + "\n# edited\n")
+    assert code_digest(str(child)) == before  # a strategy the child does not import
+    (folder / "TinyCross.py").write_text(TINY.replace('{"0": 0.03}', '{"0": 0.04}'))
+    parent_edited = code_digest(str(child))
+    assert parent_edited != before
+    (folder / "TinyChild.json").write_text('{"strategy_name": "TinyChild", "params": {}}')
+    assert code_digest(str(child)) != parent_edited
+    (folder / "TinyChild.json").unlink()
+    (folder / "ema_periods.json").write_text("{}")
+    assert code_digest(str(child)) != parent_edited
+    (folder / "ema_periods.json").unlink()
+    assert code_digest(str(child)) == parent_edited
+
+
+TABLE = '''
+from pathlib import Path
+
+import talib.abstract as ta
+from freqtrade.strategy import IStrategy
+
+from plugins.quant.pair_params import PairTable
+
+
+class TinyTable(IStrategy):
+    """EMA cross whose periods come from a per-pair table, like EmaBbTrend's."""
+
+    timeframe = "1h"
+    minimal_roi = {"0": 0.03}
+    stoploss = -0.03
+    startup_candle_count = 120
+    ema_periods = PairTable(Path(__file__).with_name("tiny_periods.json"), "EmaBbTrend")
+
+    def populate_indicators(self, dataframe, metadata):
+        for name in ("ema_fast", "ema_slow"):
+            period = self.ema_periods.get(metadata["pair"], name)
+            dataframe[name] = ta.EMA(dataframe, timeperiod=period)
+        return dataframe
+
+    def populate_entry_trend(self, dataframe, metadata):
+        above = dataframe["ema_fast"] > dataframe["ema_slow"]
+        dataframe.loc[above & ~above.shift(1, fill_value=True), "enter_long"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        dataframe.loc[dataframe["ema_fast"] < dataframe["ema_slow"], "exit_long"] = 1
+        return dataframe
+'''
+
+
+def test_per_pair_tables_are_refitted_on_the_span_before_each_window(tmp_path):
+    """The committed table is fitted on one fixed span, in-sample or in the future for most history
+    windows; by default each window gets a table fitted on the 6 months before it."""
+    from plugins.integration.validation_engine import execute, plan
+    from plugins.quant.pair_params import fit_table
+
+    ud = tmp_path / "user_data"
+    (ud / "strategies").mkdir(parents=True)
+    (ud / "strategies" / "TinyTable.py").write_text(TABLE)
+    committed = {"EmaBbTrend": {"default": {"ema_fast": 3, "ema_slow": 7}, "pairs": {}}}
+    (ud / "strategies" / "tiny_periods.json").write_text(json.dumps(committed))
+    for name in ("data", "markets"):
+        (ud / name).symlink_to(USER_DATA / name)
+
+    runs = {}
+    for mode in ("refit", "committed"):
+        req = request(ud, strategies=["TinyTable"], peers=False, windows="20250501-20250601",
+                      pair_tables=mode)
+        planned = plan(req)
+        runs[mode], _ = execute(planned, req, progress=False)
+        assert runs[mode][0]["status"] == "ok", runs[mode][0].get("reason")
+    refit, plain = runs["refit"][0], runs["committed"][0]
+
+    assert refit["table_fit_start"].startswith("2024-11-01") and refit["table_fit_end"].startswith("2025-05-01")
+    pairs = json.loads((USER_DATA / "config.validate.json").read_text())["exchange"]["pair_whitelist"]
+    expected = fit_table(USER_DATA / "data" / "binance", pairs, "20241101-20250501")["EmaBbTrend"]["pairs"]
+    assert expected and refit["pair_tables"] == {"EmaBbTrend": expected}
+    assert "pair_tables" not in plain
+    assert refit["trades"] != plain["trades"]  # the fitted periods, not the committed 3/7, traded
+    # walk-forward: the tables are fitted on the fold's train span, like the hyperopt
+    folds = plan(request(ud, strategies=["TinyTable"], peers=False, timerange="20250101-20250701",
+                         walk_forward="3M:1M", epochs=1)).tasks
+    assert folds and all(task.table_fit == task.train for task in folds)
+
+
 def test_walk_forward_hyperopts_on_train_and_backtests_the_choice_on_test(userdir, tmp_path):
     from plugins.commands.validate_report import assemble
     from plugins.integration.validation_engine import execute, plan

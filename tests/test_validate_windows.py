@@ -21,6 +21,7 @@ from plugins.quant.validation import (
     parse_span,
     parse_walk_forward,
     robustness_summary,
+    span_before,
     time_in_market,
     utc,
     walk_forward_folds,
@@ -107,6 +108,13 @@ def test_anchored_walk_forward_grows_the_train_span():
     folds = walk_forward_folds("2020-01-01", "2022-01-01", "1Y", "6M", anchored=True)
     assert [f.train.start for f in folds] == [utc("2020-01-01")] * 2
     assert [f"{f.train.end:%Y-%m}" for f in folds] == ["2021-01", "2021-07"]
+
+
+def test_the_table_fit_span_ends_where_its_window_starts():
+    window = Window("2021H1", utc("2021-01-01"), utc("2021-07-01"))
+    fit = span_before(window, "6M")
+    assert (fit.start, fit.end) == (utc("2020-07-01"), utc("2021-01-01"))
+    assert span_before(window, "90D").start == utc("2020-10-03")
 
 
 def test_walk_forward_needs_room_for_one_test_span():

@@ -37,6 +37,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", "-e", type=int, default=30, help="hyperopt epochs per fold")
     p.add_argument("--spaces", nargs="+", default=["buy", "sell"], help="hyperopt spaces")
     p.add_argument("--hyperopt-loss", default="SharpeHyperOptLossDaily", help="hyperopt loss")
+    p.add_argument("--pair-tables", choices=("refit", "committed"), default="refit",
+                   help="per-pair tables (ema_periods.json): refit for each window on the span "
+                        "before it (default), or the committed file as it is")
+    p.add_argument("--table-fit-span", default="6M",
+                   help="refit: the span before each window the tables are fitted on (default 6M)")
     p.add_argument("--no-peers", dest="peers", action="store_false",
                    help="leave out the buy-and-hold and SampleStrategy rows")
     p.add_argument("--peers", dest="peers", action="store_true", default=True,
@@ -73,6 +78,7 @@ def build_request(args):
         spaces=args.spaces, hyperopt_loss=args.hyperopt_loss, peers=args.peers,
         workers=args.workers, scheduler=args.scheduler, use_cache=args.use_cache,
         strategy_settings=settings.get("strategies", {}),
+        pair_tables=args.pair_tables, table_fit_span=args.table_fit_span,
     )
 
 
@@ -151,6 +157,7 @@ def run(args) -> list[Path]:
     meta = {"datadir": str(request.datadir), "configs": [str(c) for c in request.configs],
             "start": str(windows[0].start), "end": str(windows[-1].end),
             "walk_forward": request.walk_forward, "anchored": request.anchored,
+            "pair_tables": request.pair_tables, "table_fit_span": request.table_fit_span,
             "title": (f"walk-forward {request.walk_forward}" if request.walk_forward
                       else f"{request.windows} windows")}
     doc = assemble(results, windows, timing, meta)

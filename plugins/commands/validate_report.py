@@ -157,6 +157,12 @@ def render_markdown(doc: dict) -> str:
             lines.append(f"| {name} | {fmt(w['in_sample_mean'], '{:.2f}')} | "
                          f"{fmt(w['out_of_sample_mean'], '{:.2f}')} | {fmt(w['gap'], '{:.2f}')} | "
                          f"{top_text} |")
+    refitted = sorted({r["name"] for r in results if r.get("pair_tables")})
+    if refitted:
+        lines += ["", f"Per-pair tables of {', '.join(refitted)}: fitted for each window only on the "
+                  "candles before it (`table_fit_start` → `table_fit_end` and the periods in "
+                  "`pair_tables` of each result in results.json); a pair with too few signals "
+                  "there keeps the table's default."]
     failed = [r for r in results if r["status"] != "ok"]
     if failed:
         lines += ["", "## Failed or skipped cells", ""]

@@ -30,13 +30,16 @@ from plugins.quant.validation import (
     Window,
     calendar_windows,
     explicit_windows,
+    parse_span,
     parse_walk_forward,
+    span_before,
     utc,
     walk_forward_folds,
 )
 
 
 SAMPLE_STRATEGY = "SampleStrategy"
+PAIR_TABLE_MODES = ("refit", "committed")
 SCHEDULER_TIMEOUT = "10s"
 
 
@@ -65,6 +68,10 @@ class ValidationRequest:
     cache_dir: Path | None = None
     use_cache: bool = True
     strategy_settings: dict = field(default_factory=dict)  # user_data/demo.json "strategies"
+    # Per-pair tables (ema_periods.json): "refit" fits them for each window on the table_fit_span
+    # before it (walk-forward: on the fold's train span); "committed" uses the file as it is.
+    pair_tables: str = "refit"
+    table_fit_span: str = "6M"
 
 
 @dataclass
@@ -196,6 +203,14 @@ def plan(request: ValidationRequest) -> Plan:
             f"Window {', '.join(outside)} is outside the data ({data_start:%Y-%m-%d} -> "
             f"{data_end:%Y-%m-%d}); pick windows inside it or another --datadir."
         )
+    if request.pair_tables not in PAIR_TABLE_MODES:
+        raise ValidationError(f"--pair-tables {request.pair_tables!r} is not one of "
+                              f"{', '.join(PAIR_TABLE_MODES)}.")
+    try:
+        parse_span(request.table_fit_span)
+    except ValueError as err:
+        raise ValidationError(f"--table-fit-span: {err}") from None
+    refit = request.pair_tables == "refit"
     base = dict(configs=tuple(str(p.resolve()) for p in request.configs),
                 userdir=str(request.userdir.resolve()), datadir=str(request.datadir.resolve()),
                 fee=float(config.get("fee") or 0.001),
@@ -209,10 +224,13 @@ def plan(request: ValidationRequest) -> Plan:
                       skip_reason=skip_reasons.get(name))
         if folds:
             tasks += [ValidationTask(kind=WALK_FORWARD, window=f.test, train=f.train,
+                                     table_fit=f.train if refit else None,
                                      epochs=request.epochs, spaces=tuple(request.spaces),
                                      hyperopt_loss=request.hyperopt_loss, **common) for f in folds]
         else:
-            tasks += [ValidationTask(kind=BACKTEST, window=w, **common) for w in windows]
+            tasks += [ValidationTask(kind=BACKTEST, window=w, **common,
+                                     table_fit=span_before(w, request.table_fit_span) if refit else None)
+                      for w in windows]
     files = {n: known[n]["file"] for n in names}
     if request.peers:
         timeframes = sorted({known[n]["timeframe"] for n in runnable if n not in skip_reasons}

@@ -56,6 +56,7 @@ class ValidationTask:
     timeframe: str = "1h"
     freqaimodel: str | None = None
     train: Window | None = None     # walk-forward: the span hyperopt optimises on
+    table_fit: Window | None = None  # the span the strategy's per-pair tables are fitted on
     epochs: int = 0
     spaces: tuple[str, ...] = ()
     hyperopt_loss: str | None = None
@@ -120,8 +121,13 @@ def pack_module_file(module: str) -> Path | None:
     return None
 
 
-def imported_pack_files(path: Path) -> set[Path]:
-    """Pack modules a source file imports (also inside functions), read from its syntax tree."""
+def imported_pack_files(path: Path, strategy_dir: Path | None = None) -> set[Path]:
+    """Pack modules a source file imports (also inside functions), read from its syntax tree.
+
+    With ``strategy_dir``, also the modules of that folder imported by their bare name: freqtrade
+    puts the strategy folder on ``sys.path``, so ``from EmaBbTrend import EmaBbTrend`` in
+    RegimeHybrid runs the sibling file.
+    """
     import ast
 
     found = set()
@@ -133,26 +139,36 @@ def imported_pack_files(path: Path) -> set[Path]:
         else:
             continue
         found.update(f for name in names if (f := pack_module_file(name)) is not None)
+        if strategy_dir is not None:
+            found.update(f for name in names
+                         if (f := strategy_dir / f"{name}.py").is_file() and "." not in name)
     return found
 
 
 def code_digest(strategy_file: str | None) -> str:
-    """Digest of the strategy source and every pack module it runs (imported transitively).
+    """Digest of the strategy source, every module it runs and the data files beside it.
 
-    Only the code a result depends on counts, so editing an unrelated pack module (or the report)
-    keeps the cache, while editing a mixin the strategy inherits invalidates it.
+    Modules: the pack modules it imports (transitively) and the strategy-folder modules it imports
+    by bare name. Data files: every ``*.json`` in the strategy folder (freqtrade's parameter file
+    ``<Strategy>.json``, the per-pair tables such as ``ema_periods.json``), since both change a
+    backtest without a line of code changing. Only what a result depends on counts, so editing an
+    unrelated pack module (or the report) keeps the cache, while editing a mixin the strategy
+    inherits, a parent strategy or a table invalidates it.
     """
     seeds = [PACK_DIR / entry for entry in ALWAYS_LOADED]
     todo = [f for seed in seeds for f in ([seed] if seed.is_file() else sorted(seed.glob("*.py")))]
+    strategy_dir = Path(strategy_file).parent if strategy_file else None
     if strategy_file:
         todo.append(Path(strategy_file))
+        todo.extend(sorted(strategy_dir.glob("*.json")))
     seen: set[Path] = set()
     while todo:
         path = todo.pop()
         if path in seen:
             continue
         seen.add(path)
-        todo.extend(imported_pack_files(path) - seen)
+        if path.suffix == ".py":
+            todo.extend(imported_pack_files(path, strategy_dir) - seen)
     digest = hashlib.sha256()
     for path in sorted(seen):
         digest.update(str(path.name).encode())
@@ -181,6 +197,7 @@ def task_cache_key(task: ValidationTask, pairs: tuple[str, ...], code: str) -> s
         "task": {k: v for k, v in asdict(task).items() if k not in ("extra", "configs", "userdir")},
         "window": [str(task.window.start), str(task.window.end)],
         "train": [str(task.train.start), str(task.train.end)] if task.train else None,
+        "table_fit": [str(task.table_fit.start), str(task.table_fit.end)] if task.table_fit else None,
         "configs": [_file_digest(Path(c)) for c in task.configs],
         "code": code,
         "data": data_files_digest(task.datadir, pairs, ("5m", "15m", "1h", "4h", "1d")),
@@ -300,8 +317,38 @@ def equity_points(equity: pd.Series) -> list[list]:
     return [[ts.isoformat(), round(float(v), 6)] for ts, v in equity.items()]
 
 
-def backtest_metrics(config: dict, strategy_params: dict | None = None) -> dict[str, Any]:
-    """Run freqtrade's Backtesting for ``config``; the row metrics and the daily equity curve."""
+@contextlib.contextmanager
+def pair_tables_fitted_on(strategy, config: dict, span: Window | None):
+    """The strategy's per-pair tables (``PairTable`` attributes) fitted on ``span`` only.
+
+    Yields ``{table section: fitted pairs}`` (empty when there is no span or no table). The fit is
+    ``plugins.quant.pair_params.fit_table`` on the config's pairs and candle directory, the same
+    as ``python -m plugins.commands.fit_pair_params``; a pair without candles in the span (or too
+    few signals) keeps the table's default. The committed tables are back after the block.
+    """
+    from plugins.quant.pair_params import PairTable, fit_table
+
+    tables = list({id(value): value for cls in type(strategy).__mro__ for value in vars(cls).values()
+                   if isinstance(value, PairTable)}.values())
+    if span is None or not tables:
+        yield {}
+        return
+    fitted = fit_table(Path(config["datadir"]), config["exchange"]["pair_whitelist"],
+                       f"{span.start:%Y%m%d}-{span.end:%Y%m%d}")
+    with contextlib.ExitStack() as stack:
+        for table in tables:
+            # the committed table's defaults, the periods fitted on the span per pair
+            section = {"default": table.load()["default"], "pairs": fitted[table.strategy]["pairs"]}
+            stack.enter_context(table.replaced_by(section))
+        yield {table.strategy: fitted[table.strategy]["pairs"] for table in tables}
+
+
+def backtest_metrics(config: dict, strategy_params: dict | None = None,
+                     table_fit: Window | None = None) -> dict[str, Any]:
+    """Run freqtrade's Backtesting for ``config``; the row metrics and the daily equity curve.
+
+    ``table_fit``: fit the strategy's per-pair tables on that span first (``pair_tables_fitted_on``).
+    """
     from freqtrade.optimize.backtesting import Backtesting
 
     engine = Backtesting(config)
@@ -309,8 +356,9 @@ def backtest_metrics(config: dict, strategy_params: dict | None = None) -> dict[
     name = config["strategy"]
     if strategy_params:
         apply_parameters(engine.strategylist[0], strategy_params)
-    with contextlib.redirect_stdout(io.StringIO()):  # freqtrade's own report tables
-        engine.start()
+    with contextlib.redirect_stdout(io.StringIO()), \
+            pair_tables_fitted_on(engine.strategylist[0], config, table_fit) as tables:
+        engine.start()  # freqtrade's own report tables go to the redirected stdout
     stats = engine.results["strategy"][name]
     wallet = stats.get("wallet_stats") or {}
     balance = float(config["dry_run_wallet"])
@@ -335,6 +383,8 @@ def backtest_metrics(config: dict, strategy_params: dict | None = None) -> dict[
         "win_rate_pct": (int(stats["wins"]) / total * 100) if total else 0.0,
         "time_in_market_pct": time_in_market(opens, closes, start, end) * 100 if end > start else 0.0,
         "pairs": len(stats["pairlist"]),
+        **({"pair_tables": tables, "table_fit_start": str(table_fit.start),
+            "table_fit_end": str(table_fit.end)} if tables else {}),
         "backtest_start": stats["backtest_start"],
         "backtest_end": stats["backtest_end"],
         "equity": equity_points(equity),
@@ -364,7 +414,8 @@ def apply_parameters(strategy, params: dict[str, dict]) -> None:
 
 
 def _backtest(task: ValidationTask) -> dict[str, Any]:
-    return backtest_metrics(_config(task, task.window, "backtesting", BACKTEST_OPTIONS))
+    return backtest_metrics(_config(task, task.window, "backtesting", BACKTEST_OPTIONS),
+                            table_fit=task.table_fit)
 
 
 def _hyperopt(task: ValidationTask) -> tuple[dict, float]:
@@ -389,7 +440,8 @@ def _hyperopt(task: ValidationTask) -> tuple[dict, float]:
             config["strategy_path"] = str((Path(task.userdir) / "strategies").resolve())
         hyperopt = Hyperopt(config)
         quiet = io.StringIO()  # freqtrade's epoch table and progress bar
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet), \
+                pair_tables_fitted_on(hyperopt.hyperopter.backtesting.strategy, config, task.table_fit):
             hyperopt.start()
         best = hyperopt.current_best_epoch
         if not best:
@@ -402,7 +454,7 @@ def _hyperopt(task: ValidationTask) -> tuple[dict, float]:
 def _walk_forward(task: ValidationTask) -> dict[str, Any]:
     params, in_sample = _hyperopt(task)
     config = _config(task, task.window, "backtesting", BACKTEST_OPTIONS)
-    metrics = backtest_metrics(config, params)
+    metrics = backtest_metrics(config, params, table_fit=task.table_fit)
     return {**metrics, "params": params, "in_sample_profit_pct": in_sample,
             "train_start": str(task.train.start), "train_end": str(task.train.end)}
 

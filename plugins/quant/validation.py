@@ -166,6 +166,11 @@ def walk_forward_folds(start, end, train: str, test: str, anchored: bool = False
     return folds
 
 
+def span_before(window: Window, span: str) -> Window:
+    """The ``span`` (``6M``, ``90D`` ...) that ends where ``window`` starts: fit on it, judge on it."""
+    return Window(f"{window.label} fit", window.start - parse_span(span), window.start)
+
+
 def parse_walk_forward(text: str) -> tuple[str, str]:
     """``2Y:6M`` -> ("2Y", "6M"), both validated as spans."""
     parts = (text or "").split(":")
