@@ -205,12 +205,13 @@ def test_ladder_share_reaches_both_delegates(strategy):
 
 
 def test_trend_trades_keep_the_staged_plan_that_ema_bb_trend_drops(strategy):
-    """EmaBbTrend takes no profit (nothing to adjust, its TP levels not searched); the hybrid, its
-    subclass, keeps the staged plan for trend trades and position adjustment for its ladders."""
+    """EmaBbTrend takes no profit (its TP levels not searched) and caps a position at 20 % of
+    equity; the hybrid, its subclass, keeps the staged plan for trend trades and no cap."""
     ema_bb_trend = type(strategy).__mro__[1]
     assert ema_bb_trend.__name__ == "EmaBbTrend"
     levels = ("exit_tp1_atr", "exit_tp2_extra_atr", "exit_trail_atr")
-    assert not ema_bb_trend.take_profits and not ema_bb_trend.position_adjustment_enable
+    assert not ema_bb_trend.take_profits and ema_bb_trend.position_adjustment_enable
+    assert ema_bb_trend.position_max_share.value == 0.2 and strategy.position_max_share.value == 0.0
     assert not any(getattr(ema_bb_trend, name).optimize for name in levels)
     assert strategy.take_profits and strategy.position_adjustment_enable
     assert all(getattr(strategy, name).optimize for name in levels)

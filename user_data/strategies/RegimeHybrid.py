@@ -94,9 +94,13 @@ class RegimeHybrid(EmaBbTrend):
     INTERFACE_VERSION = 3
     can_short = False
     # Inherited from EmaBbTrend: 1h, minimal_roi {"0": 100} (exits come from each logic's plan),
-    # stoploss -0.25 (last resort), custom stoploss. EmaBbTrend turns position adjustment off;
-    # the ladders and the trend exit below need it.
+    # stoploss -0.25 (last resort), custom stoploss, position adjustment (the ladders and the
+    # trend exit below need it).
     position_adjustment_enable = True
+    # No position cap: EmaBbTrend's trims winners it holds without take-profit; the hybrid's
+    # trend trades take profit and each ladder is capped by its own max_ladder_share.
+    position_max_share = DecimalParameter(0.0, 0.5, default=0.0, decimals=2, space="sizing",
+                                          optimize=False)
     # Trend trades keep the staged plan that EmaBbTrend dropped (its take-profit levels are
     # searched again): on 2020-2021 the hybrid without it made less (docstring, "Trend trades").
     take_profits = True
