@@ -111,3 +111,41 @@ def test_short_or_flat_history_gives_no_signal(name):
         out = strategy.advise_entry(strategy.populate_indicators(frame.copy(), {"pair": "BTC/USDT"}),
                                     {"pair": "BTC/USDT"})
         assert out.get("enter_long", pd.Series(dtype=float)).fillna(0).sum() == 0
+
+
+def test_dca_take_profit_rests_until_a_safety_buy_is_due():
+    """Freqtrade keeps one open order per trade: a resting take profit would block the safety buy
+    that price reached, so the TP is stale as soon as that buy is due at the last close."""
+    import sys
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    import pandas as pd
+    from freqtrade.enums import CandleType
+
+    from plugins.quant.ladders import DcaLadder
+    from plugins.strategy.ladder_state import order_tag
+
+    sys.path.insert(0, str(STRATEGY_DIR))
+    try:
+        from DcaTrader import DcaTrader
+    finally:
+        sys.path.remove(str(STRATEGY_DIR))
+    strategy = DcaTrader({"candle_type_def": CandleType.SPOT, "stake_currency": "USDT"})
+    # first buy at 100: next trigger 95 (5 %), take profit 104 (4 %), stop 80
+    ladder = DcaLadder.start(100.0, 1.0, 0.05, 0.04, 0.2, max_steps=3)
+    trade = SimpleNamespace(id=1, pair="BTC/USDT", get_custom_data=lambda key, default=None: None,
+                            set_custom_data=lambda key, value: None)
+    strategy.ladders.put(trade, ladder)
+    tp_order = SimpleNamespace(ft_order_tag=order_tag("dca", "sell"), safe_price=ladder.take_profit,
+                               order_date_utc=datetime(2025, 3, 1, tzinfo=UTC))
+
+    def stale_at(close: float, confirm: int) -> bool:
+        frame = pd.DataFrame({"close": [close], "dca_confirm": [confirm]})
+        strategy.dp = SimpleNamespace(get_analyzed_dataframe=lambda pair, tf: (frame, None))
+        return strategy.check_exit_timeout("BTC/USDT", trade, tp_order, datetime(2025, 3, 2, tzinfo=UTC))
+
+    assert not stale_at(101.0, 1)  # above the trigger: the TP keeps resting
+    assert not stale_at(94.0, 0)   # below it but not confirmed: no buy due, the TP rests
+    assert stale_at(94.0, 1)       # a confirmed candle below the trigger: cancel, the buy goes out
+    assert stale_at(95.0, 1)       # the trigger itself counts

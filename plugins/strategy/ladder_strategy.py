@@ -9,9 +9,9 @@ the same for every ladder:
   ``<kind>:buy[:i]`` / ``<kind>:sell[:i]`` (``apply_fill``) and forgets the ladder when the trade
   closes;
 * ``custom_stoploss``: keeps the stop exactly on the ladder's absolute ``stop_price``;
-* ``check_entry_timeout`` / ``check_exit_timeout``: a resting ladder order stays while it is still the
-  order the ladder wants at the last close (same side, same price, within reach); it is cancelled
-  only when the ladder moved on. ``unfilledtimeout`` is a week (``plugins.strategy.order_timeouts``), so freqtrade's own timeout does not
+* ``check_entry_timeout`` / ``check_exit_timeout``: a resting ladder order stays while it is still an
+  order the ladder wants at the last close (same side, same price: ``resting_orders``); it is
+  cancelled only when the ladder moved on or wants another order first. ``unfilledtimeout`` is a week (``plugins.strategy.order_timeouts``), so freqtrade's own timeout does not
   cancel and re-place the same order on every candle (that churn cost the grid 17x SampleStrategy's
   backtest time, because freqtrade deep-copies a trade with all its orders on each callback);
 * ``within_budget``: no ladder buy takes the position's value past ``max_ladder_share`` of equity,

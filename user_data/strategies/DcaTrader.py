@@ -19,7 +19,9 @@ Trading plan
   the ladder's total weight, so the full ladder is always funded from the trade's share of the wallet
   (with "unlimited" stake each trade is sized at 1/max_open_trades of the wallet).
 - Exit: the whole position is sold at average entry × (1 + take profit) (adjust_trade_position with a
-  full negative stake, limit price at the TP via custom_exit_price).
+  full negative stake, limit price at the TP via custom_exit_price). The resting TP is cancelled
+  as soon as a safety buy is due at the last close (freqtrade holds one open order per trade, so
+  it would block the buy until the week-long ladder timeout; fixed in session 10).
 - Risk: a stop for the whole position under market structure: the lowest low of the last
   stop_lookback (168, one week) candles before entry minus one ATR (plugins.quant.ladders.structure_stop), or
   stop_pct below the average entry when that is unusable (custom_stoploss). No buy takes the
@@ -168,9 +170,7 @@ class DcaTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, ISt
         ladder = self.open_ladder(trade)
         if ladder is None:
             return None
-        trigger = ladder.next_trigger
-        if trigger is not None and current_rate <= trigger and self._safety_confirmed(trade.pair) \
-                and trigger > ladder.stop_price:
+        if self._safety_buy_due(ladder, trade.pair, current_rate):
             stake = ladder.next_stake
             if stake < (min_stake or 0.0) or stake > max_stake or not self.within_budget(trade, stake, current_rate):
                 return None
@@ -179,13 +179,22 @@ class DcaTrader(ConfiguredProtections, MarketGateMixin, LadderStrategyMixin, ISt
             return None
         return exit_stake(trade, trade.amount), order_tag(KIND, "sell")
 
-    def _safety_confirmed(self, pair: str) -> bool:
+    def _safety_buy_due(self, ladder: DcaLadder, pair: str, rate: float) -> bool:
+        """Price at or below the next trigger (above the stop), confirmed by the last closed candle."""
+        trigger = ladder.next_trigger
+        if trigger is None or rate > trigger or trigger <= ladder.stop_price:
+            return False
         row = last_closed_candle(self.dp, pair, self.timeframe)
         return row is not None and row.get("dca_confirm", 0) == 1
 
     def resting_orders(self, ladder: DcaLadder, pair: str) -> list[tuple[str, float | None]]:
-        # The take profit rests; a safety buy is placed at the market only on a confirmed candle,
-        # so a buy that did not fill on that candle is stale.
+        # The take profit rests until a safety buy is due at the last close: freqtrade keeps one
+        # open order per trade, so a resting take profit would block the buy (until the week-long
+        # ladder timeout). A safety buy is placed at the market only on a confirmed candle, so a
+        # buy that did not fill on that candle is stale.
+        row = last_closed_candle(self.dp, pair, self.timeframe)
+        if row is not None and self._safety_buy_due(ladder, pair, float(row["close"])):
+            return []
         return [("sell", ladder.take_profit)]
 
     def custom_exit_price(self, pair, trade, current_time, proposed_rate, current_profit, exit_tag,
