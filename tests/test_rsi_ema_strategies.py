@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from plugins.quant.entry_filters import bars_in_zone, mature_history
-from plugins.quant.pair_params import PairTable, fit_cross_emas, load_pair_table, pair_setting
+from plugins.quant.pair_params import (
+    PairTable,
+    fit_cross_emas,
+    load_pair_table,
+    pair_setting,
+    pair_tables_of,
+)
 from tests.conftest import CONFIG, STRATEGY_DIR, USER_DATA, error_lines, run_freqtrade
 
 
@@ -55,6 +61,14 @@ def test_a_replaced_pair_table_is_read_in_the_block_and_the_file_after(tmp_path)
         assert table.get("BTC/USDT", "ema") == 200
         assert table.get("ETH/USDT", "ema") == 100
     assert table.get("BTC/USDT", "ema") == 50
+
+
+def test_pair_tables_of_a_subclass_lists_each_inherited_table_once(tmp_path):
+    own, inherited = PairTable(tmp_path / "a.json", "A"), PairTable(tmp_path / "b.json", "B")
+    Parent = type("Parent", (), {"periods": inherited})
+    Child = type("Child", (Parent,), {"own": own, "same": inherited})
+    assert pair_tables_of(Child()) == [own, inherited]
+    assert pair_tables_of(object()) == []
 
 
 def test_cross_fit_picks_the_pair_with_best_forward_return():

@@ -230,12 +230,10 @@ def install_informative_check(interface_module) -> None:
 
 def check_pair_tables(strategy) -> None:
     """Load every ``PairTable`` the strategy declares; a broken one -> one-line error now."""
-    from plugins.quant.pair_params import PairTable
+    from plugins.quant.pair_params import pair_tables_of
 
-    for cls in type(strategy).__mro__:
-        for value in vars(cls).values():
-            if isinstance(value, PairTable):
-                try:
-                    value.load()
-                except ValueError as err:
-                    raise OperationalException(f"{type(strategy).__name__}: {err}") from None
+    for table in pair_tables_of(strategy):
+        try:
+            table.load()
+        except ValueError as err:
+            raise OperationalException(f"{type(strategy).__name__}: {err}") from None

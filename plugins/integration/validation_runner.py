@@ -326,10 +326,9 @@ def pair_tables_fitted_on(strategy, config: dict, span: Window | None):
     as ``python -m plugins.commands.fit_pair_params``; a pair without candles in the span (or too
     few signals) keeps the table's default. The committed tables are back after the block.
     """
-    from plugins.quant.pair_params import PairTable, fit_table
+    from plugins.quant.pair_params import fit_table, pair_tables_of
 
-    tables = list({id(value): value for cls in type(strategy).__mro__ for value in vars(cls).values()
-                   if isinstance(value, PairTable)}.values())
+    tables = pair_tables_of(strategy)
     if span is None or not tables:
         yield {}
         return

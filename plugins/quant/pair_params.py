@@ -120,6 +120,13 @@ class PairTable:
             self._section = previous
 
 
+def pair_tables_of(obj) -> list[PairTable]:
+    """The ``PairTable`` attributes declared on ``obj``'s class and its bases, each once."""
+    found = {id(value): value for cls in type(obj).__mro__ for value in vars(cls).values()
+             if isinstance(value, PairTable)}
+    return list(found.values())
+
+
 # --- fitting (offline tool; uses future candles by design, never called by a strategy) -----------
 
 
