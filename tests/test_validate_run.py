@@ -180,33 +180,21 @@ TABLE = '''
 from pathlib import Path
 
 import talib.abstract as ta
-from freqtrade.strategy import IStrategy
+from TinyCross import TinyCross
 
 from plugins.quant.pair_params import PairTable
 
 
-class TinyTable(IStrategy):
-    """EMA cross whose periods come from a per-pair table, like EmaBbTrend's."""
+class TinyTable(TinyCross):
+    """TinyCross whose EMA periods come from a per-pair table, like EmaBbTrend's."""
 
-    timeframe = "1h"
-    minimal_roi = {"0": 0.03}
-    stoploss = -0.03
     startup_candle_count = 120
     ema_periods = PairTable(Path(__file__).with_name("tiny_periods.json"), "EmaBbTrend")
 
     def populate_indicators(self, dataframe, metadata):
-        for name in ("ema_fast", "ema_slow"):
-            period = self.ema_periods.get(metadata["pair"], name)
-            dataframe[name] = ta.EMA(dataframe, timeperiod=period)
-        return dataframe
-
-    def populate_entry_trend(self, dataframe, metadata):
-        above = dataframe["ema_fast"] > dataframe["ema_slow"]
-        dataframe.loc[above & ~above.shift(1, fill_value=True), "enter_long"] = 1
-        return dataframe
-
-    def populate_exit_trend(self, dataframe, metadata):
-        dataframe.loc[dataframe["ema_fast"] < dataframe["ema_slow"], "exit_long"] = 1
+        for column, key in (("fast", "ema_fast"), ("slow", "ema_slow")):
+            period = self.ema_periods.get(metadata["pair"], key)
+            dataframe[column] = ta.EMA(dataframe, timeperiod=period)
         return dataframe
 '''
 
@@ -219,6 +207,7 @@ def test_per_pair_tables_are_refitted_on_the_span_before_each_window(tmp_path):
 
     ud = tmp_path / "user_data"
     (ud / "strategies").mkdir(parents=True)
+    (ud / "strategies" / "TinyCross.py").write_text(TINY)
     (ud / "strategies" / "TinyTable.py").write_text(TABLE)
     committed = {"EmaBbTrend": {"default": {"ema_fast": 3, "ema_slow": 7}, "pairs": {}}}
     (ud / "strategies" / "tiny_periods.json").write_text(json.dumps(committed))
