@@ -51,3 +51,28 @@ def test_without_freqai_the_technical_score_is_unchanged():
     fused = Fused(False).fuse(dataframe, technical)
     assert fused.tolist() == technical.tolist()
     assert dataframe["ai_valid"].eq(0).all()
+
+
+@pytest.mark.parametrize("name", ["SignalVote", "AiFusion"])
+def test_the_blend_parameters_are_searched_only_with_freqai(name):
+    """Without FreqAI ``ai_weight`` / ``ai_gain`` act on nothing, so hyperopt leaves them alone."""
+    from freqtrade.enums import CandleType, RunMode
+    from freqtrade.resolvers import StrategyResolver
+
+    from tests.conftest import STRATEGY_DIR, USER_DATA
+
+    def searched(freqai_enabled: bool) -> set[str]:
+        config = {"strategy": name, "strategy_path": str(STRATEGY_DIR), "user_data_dir": USER_DATA,
+                  "stake_currency": "USDT", "dry_run": True, "max_open_trades": 5,
+                  "stake_amount": "unlimited", "runmode": RunMode.HYPEROPT,
+                  "candle_type_def": CandleType.SPOT, "spaces": ["buy"],
+                  "exchange": {"name": "binance", "pair_whitelist": ["BTC/USDT"]},
+                  "freqai": {"enabled": freqai_enabled}}
+        strategy = StrategyResolver.load_strategy(config)
+        strategy.ft_load_hyper_params(hyperopt=True)
+        return {n for n, p in strategy.enumerate_parameters("buy") if p.optimize}
+
+    blend = {"ai_weight", "ai_gain"}
+    assert not searched(False) & blend
+    assert blend <= searched(True)
+    assert not searched(False) & blend  # the class itself was never changed

@@ -18,6 +18,8 @@ Used by AiFusion (technical score = trend / pullback / ADX) and SignalVote (tech
 aggregate vote's confidence on long candles).
 """
 
+import copy
+
 import numpy as np
 import talib.abstract as ta
 from pandas import DataFrame, Series
@@ -38,6 +40,19 @@ class FreqAiFusionMixin(OwnParametersMixin):
     ai_weight = DecimalParameter(0.0, 0.6, default=0.35, decimals=2, space="buy")
     ai_gain = DecimalParameter(0.5, 6.0, default=3.0, decimals=1, space="buy")
     ai_fallback_technical = BooleanParameter(default=False, space="buy", optimize=False)
+    # The parameters only the model's part reads.
+    AI_PARAMETERS = ("ai_weight", "ai_gain")
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        if not self.ai_enabled:
+            # Freqtrade finds parameters with getattr on the strategy object, so an instance copy
+            # takes them out of this run's search without touching the class (other instances,
+            # a later run with FreqAI in the same process).
+            for name in self.AI_PARAMETERS:
+                frozen = copy.deepcopy(getattr(type(self), name))
+                frozen.optimize = False
+                setattr(self, name, frozen)
 
     @property
     def ai_enabled(self) -> bool:
