@@ -78,11 +78,15 @@ def flat_candles(closes, volume=1e6, start: str = "2025-01-01"):
     )
 
 
-@pytest.fixture
-def tmp_user_data(tmp_path: Path) -> Path:
-    """A scratch user_data dir sharing the bundled data, markets and strategies (read-only)."""
-    ud = tmp_path / "user_data"
-    ud.mkdir()
+def link_user_data(ud: Path) -> Path:
+    """Make ``ud`` a scratch user_data dir sharing the bundled data, markets and strategies."""
+    ud.mkdir(exist_ok=True)
     for name in ("data", "markets", "strategies", "freqaimodels"):
         (ud / name).symlink_to(USER_DATA / name)
     return ud
+
+
+@pytest.fixture
+def tmp_user_data(tmp_path: Path) -> Path:
+    """A scratch user_data dir sharing the bundled data, markets and strategies (read-only)."""
+    return link_user_data(tmp_path / "user_data")

@@ -9,6 +9,7 @@ import pytest
 
 from plugins.quant.fusion import SKILL_COLUMN
 from plugins.strategy.freqai_fusion import REGRESSION_TARGET, FreqAiFusionMixin
+from tests.conftest import STRATEGY_DIR, USER_DATA
 
 
 class Fused(FreqAiFusionMixin):
@@ -58,8 +59,6 @@ def test_the_blend_parameters_are_searched_only_with_freqai(name):
     """Without FreqAI ``ai_weight`` / ``ai_gain`` act on nothing, so hyperopt leaves them alone."""
     from freqtrade.enums import CandleType, RunMode
     from freqtrade.resolvers import StrategyResolver
-
-    from tests.conftest import STRATEGY_DIR, USER_DATA
 
     def searched(freqai_enabled: bool) -> set[str]:
         config = {"strategy": name, "strategy_path": str(STRATEGY_DIR), "user_data_dir": USER_DATA,
